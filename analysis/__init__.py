@@ -1,0 +1,1 @@
+"""Pure computations on arrays and GeoDataFrames (walk graph, coverage, siting, clusters)."""

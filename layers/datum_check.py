@@ -1,0 +1,145 @@
+"""Detect layers that sit off the district boundaries by the GCJ-02 or BD-09 offset."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from layers.coords import convert_geometries
+
+METRIC_CRS = 32648  # UTM 48N: metres over Chongqing (105–110.2° E), for distances only
+NEAR_BOUNDARY_M = 2_000.0  # vertices farther than this from any boundary say nothing
+MAX_VERTICES = 20_000
+
+
+class DatumShiftWarning(UserWarning):
+    """A layer looks shifted by a Chinese web-map datum offset."""
+
+
+@dataclass(frozen=True)
+class DatumSuspicion:
+    """Evidence that a layer is in another datum than declared."""
+
+    datum: str  # {"gcj02", "bd09"}
+    evidence: str
+
+    def message(self, source: str) -> str:
+        return (f"{source}: looks like {self.datum.upper()} coordinates read as WGS-84 "
+                f"({self.evidence}); declare datum={self.datum!r} when loading it")
+
+
+def _vertices(geoms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    xy = shapely.get_coordinates(geoms)
+    if len(xy) > MAX_VERTICES:
+        xy = xy[rng.choice(len(xy), MAX_VERTICES, replace=False)]
+    return xy
+
+
+def _boundary_tree(districts: gpd.GeoDataFrame) -> shapely.STRtree:
+    rings = shapely.boundary(districts.to_crs(METRIC_CRS).geometry.values)
+    parts = shapely.get_parts(rings)
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    same = idx[1:] == idx[:-1]
+    segs = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    return shapely.STRtree(segs)
+
+
+def _boundary_distances(xy: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    from pyproj import Transformer
+
+    to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
+    x, y = to_m.transform(xy[:, 0], xy[:, 1])
+    _, dist = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+    return dist
+
+
+def _by_boundaries(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> DatumSuspicion | None:
+    """Lines and polygons that follow the district boundaries, but offset from them."""
+    geoms = gdf.geometry.values
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if len(geoms) == 0:
+        return None
+    rng = np.random.default_rng(0)
+    xy = _vertices(geoms, rng)
+    tree = _boundary_tree(districts)
+    asis = _boundary_distances(xy, tree)
+    near = asis < NEAR_BOUNDARY_M
+    if near.sum() < 20:
+        return None
+    med_asis = float(np.median(asis[near]))
+    best = None
+    for datum in ("gcj02", "bd09"):
+        moved = shapely.get_coordinates(
+            convert_geometries(shapely.points(xy[near]), datum, "wgs84"))
+        med = float(np.median(_boundary_distances(moved, tree)))
+        if med_asis > 150.0 and med < med_asis / 3.0 and (best is None or med < best[1]):
+            best = (datum, med)
+    if best is None:
+        return None
+    return DatumSuspicion(best[0], f"median distance to the district boundaries {med_asis:.0f} m "
+                                   f"as given, {best[1]:.0f} m after {best[0].upper()} → WGS-84")
+
+
+def _by_district_labels(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
+                        column: str) -> DatumSuspicion | None:
+    """Points that carry their district: count how many fall in another one."""
+    key = "adcode" if gdf[column].astype(str).str.fullmatch(r"\d{6}").mean() > 0.5 else "name_zh"
+    pts = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty & gdf[column].notna()]
+    pts = pts[pts.geom_type == "Point"]
+    if len(pts) < 10:
+        return None
+    labels = pts[column].astype(str).to_numpy()
+    tree = shapely.STRtree(districts.geometry.values)
+    names = districts[key].astype(str).to_numpy()
+
+    def misplaced(geoms: np.ndarray) -> int:
+        inside = np.full(len(geoms), "", dtype=object)
+        p, d = tree.query(geoms, predicate="within")
+        inside[p] = names[d]
+        return int((inside != labels).sum())
+
+    n_asis = misplaced(pts.geometry.values)
+    best = None
+    for datum in ("gcj02", "bd09"):
+        n = misplaced(convert_geometries(pts.geometry.values, datum, "wgs84"))
+        if n_asis - n >= 3 and n <= n_asis / 2 and (best is None or n < best[1]):
+            best = (datum, n)
+    if best is None:
+        return None
+    return DatumSuspicion(best[0], f"{n_asis} of {len(pts)} points fall outside their own "
+                                   f"'{column}' district as given, {best[1]} after "
+                                   f"{best[0].upper()} → WGS-84")
+
+
+def datum_shift_suspicion(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, *,
+                          district_column: str | None = None) -> DatumSuspicion | None:
+    """Return why a WGS-84 layer looks GCJ-02 or BD-09 shifted, or ``None``.
+
+    Lines and polygons are compared with the district boundaries (median distance of
+    vertices within 2 km of a boundary, as given and after each inverse). Points are
+    checked when ``district_column`` names their district (adcode or ``name_zh``).
+    """
+    if len(gdf) == 0:
+        return None
+    if district_column is not None and district_column in gdf.columns:
+        found = _by_district_labels(gdf, districts, district_column)
+        if found is not None:
+            return found
+    if (gdf.geom_type.isin(["Point", "MultiPoint"])).all():
+        return None
+    return _by_boundaries(gdf, districts)
+
+
+def warn_if_shifted(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, source: str, *,
+                    district_column: str | None = None) -> str | None:
+    """Issue a :class:`DatumShiftWarning` when the layer looks shifted; return its text."""
+    found = datum_shift_suspicion(gdf, districts, district_column=district_column)
+    if found is None:
+        return None
+    text = found.message(source)
+    warnings.warn(text, DatumShiftWarning, stacklevel=2)
+    return text
