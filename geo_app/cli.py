@@ -44,8 +44,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     app = Path(__file__).resolve().parents[1] / "streamlit_app.py"
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    return subprocess.call(cmd)
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.enableStaticServing", "true"]  # Leaflet is served from ./static
+    print(f"starting the app at http://localhost:{args.port} (Ctrl+C stops it)")
+    try:
+        return subprocess.call(cmd, cwd=app.parent)
+    except KeyboardInterrupt:
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,10 +144,11 @@ def _districts_layer(m: folium.Map, districts: gpd.GeoDataFrame, variable: str,
     for name, pt in zip(districts[name_col], anchors):
         folium.Marker(
             [pt.y, pt.x],
-            icon=folium.DivIcon(html=f'<div class="cq-label" style="font:11px sans-serif;'
+            icon=folium.DivIcon(html=f'<div class="cq-label" style="display:inline-block;font:11px sans-serif;'
                                      f'color:#222;white-space:nowrap;transform:translate(-50%,-50%);'
                                      f'text-shadow:0 0 3px #fff,0 0 3px #fff">{html.escape(str(name))}</div>',
                                 icon_size=(0, 0)),
+            interactive=False,  # hovering a name shows the district's tooltip underneath
         ).add_to(labels)
     labels.add_to(m)
 

@@ -156,7 +156,7 @@ def normalise_datum(datum: str) -> str:
 
     Raises ``ValueError`` listing the accepted names for anything else.
     """
-    key = str(datum).strip().lower().replace("-", "").replace("_", "")
+    key = str(datum).strip().lower().replace("-", "").replace("_", "").replace(":", "")
     aliases = {"wgs84": "wgs84", "epsg4326": "wgs84", "gps": "wgs84", "cgcs2000": "wgs84",
                "epsg4490": "wgs84", "gcj02": "gcj02", "amap": "gcj02", "gaode": "gcj02",
                "tencent": "gcj02", "mars": "gcj02", "bd09": "bd09", "baidu": "bd09",

@@ -36,7 +36,7 @@ class LoadReport:
 
     @property
     def rows_kept(self) -> int:
-        return self.rows_read - len(self.rejected)
+        return self.rows_read - len({row for row, _ in self.rejected})
 
     def summary(self) -> str:
         text = (f"{self.source}: {self.rows_read} rows read, {self.rows_kept} kept, "
@@ -69,15 +69,20 @@ def _pick(columns: Sequence[str], wanted: str | None, names: Sequence[str]) -> s
 def _read_csv(path: Path, problems: Problems, lon_col: str | None,
               lat_col: str | None) -> tuple[gpd.GeoDataFrame, list[int], list[tuple[int, str]]]:
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding="gb18030")
-    except pd.errors.ParserError as exc:
-        problems.add(f"not a readable CSV file: {exc}")
+    df = None
+    for encoding in ("utf-8-sig", "gb18030"):  # UTF-8, then the GBK family common in China
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            problems.add("the file has no header and no rows")
+        except pd.errors.ParserError as exc:
+            problems.add(f"not a readable CSV file: {exc}")
         problems.raise_if_any()
-    except pd.errors.EmptyDataError:
-        problems.add("the file has no header and no rows")
+    if df is None:
+        problems.add("text is neither UTF-8 nor GBK/GB18030")
         problems.raise_if_any()
     lon = _pick(list(df.columns), lon_col, LON_NAMES)
     lat = _pick(list(df.columns), lat_col, LAT_NAMES)
@@ -127,13 +132,18 @@ def _read_vector(path: Path, problems: Problems, layer: str | None) -> gpd.GeoDa
 
 
 def _check_geometries(gdf: gpd.GeoDataFrame, rows: list[int],
-                      geometry_types: Sequence[str] | None) -> tuple[list, list[int]]:
-    """Repair invalid geometries in place; return (rejected, repaired)."""
+                      geometry_types: Sequence[str] | None,
+                      already_bad: set[int]) -> tuple[list, list[int]]:
+    """Repair invalid geometries in place; return (rejected, repaired).
+
+    Rows in ``already_bad`` (e.g. unparseable coordinates) are not reported again.
+    """
     geoms = gdf.geometry.values
     bad: list[tuple[int, str]] = []
     repaired: list[int] = []
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    for i in np.flatnonzero(missing):
+    missing_new = missing & ~np.isin(np.asarray(rows), list(already_bad))
+    for i in np.flatnonzero(missing_new):
         bad.append((rows[i], "no geometry"))
     invalid = ~missing & ~shapely.is_valid(geoms)
     fixed = geoms.copy()
@@ -163,7 +173,8 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
     """Read a GeoJSON, GeoPackage, Shapefile, KML or CSV (lon/lat columns) file.
 
     ``datum`` is the source datum of the coordinates ({"wgs84", "cgcs2000", "gcj02",
-    "bd09"} or an EPSG code such as "EPSG:4547"); the result is always EPSG:4326.
+    "bd09"} or an EPSG code such as "EPSG:4545", CGCS2000 Gauss-Kruger CM 108E);
+    the result is always EPSG:4326.
     Rows whose coordinates or geometry cannot be used are raised together as a
     :class:`~layers.LayerValidationError` (``on_bad_rows="raise"``) or dropped and listed
     in the report (``"drop"``). Invalid geometries that ``make_valid`` repairs are kept
@@ -229,11 +240,12 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
         xy = shapely.get_coordinates(gdf.geometry.values)
         if len(xy) and (np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90):
             problems.add("coordinates exceed ±180/±90, so they are not degrees: declare the "
-                         "projected CRS as datum='EPSG:<code>' (e.g. EPSG:4547 for CGCS2000 / 3-degree "
-                         "Gauss-Kruger CM 114E)")
+                         "projected CRS as datum='EPSG:<code>' (in Chongqing CGCS2000 3-degree "
+                         "Gauss-Kruger: EPSG:4544 CM 105E, 4545 CM 108E, 4546 CM 111E)")
             problems.raise_if_any()
 
-    bad_geom, report.repaired = _check_geometries(gdf, rows, geometry_types)
+    bad_geom, report.repaired = _check_geometries(gdf, rows, geometry_types,
+                                                  {r for r, _ in bad})
     bad = sorted(set(bad) | set(bad_geom))
     if bad and on_bad_rows == "raise":
         raise LayerValidationError(str(path), [f"row {r}: {why}" for r, why in bad])

@@ -1,0 +1,88 @@
+"""Shared fixtures: bundled layers, the shared raw-data folder and a running app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+# Third-party extracts are read in place, never copied into the repository.
+RAW_DIR = Path(os.environ.get("GEO_APP_RAW_DIR", REPO.parent / "shared" / "data" / "raw"))
+ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def base_layers():
+    from geo_app.pipeline import load_base_layers
+
+    return load_base_layers()
+
+
+@pytest.fixture(scope="session")
+def raw_dir() -> Path:
+    if not RAW_DIR.is_dir():
+        pytest.skip(f"shared raw data not found at {RAW_DIR} (set GEO_APP_RAW_DIR)")
+    return RAW_DIR
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian 'chromium' is not installed (apt-get install chromium)"
+        if ON_CI:
+            pytest.fail(message + "; .ci/run should have installed it")
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """Start the Streamlit app on a free loopback port; stop it after the session."""
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("app") / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1",
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"the app did not start within 60 s; see {log.name}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
