@@ -50,3 +50,33 @@ def layer_summary(base: BaseLayers, lang: str = "zh") -> pd.DataFrame:
 def table_for_display(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
     """A layer's attributes without geometry, for a table under the map."""
     return pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+
+
+def utm_crs(lon: float, lat: float) -> str:
+    """UTM zone of a WGS-84 point as an EPSG code (e.g. EPSG:32648 for Chongqing west of 108° E)."""
+    zone = int((lon + 180) // 6) + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: float = 0.5,
+                            crs: str | None = None):
+    """Build the :class:`~analysis.graph.WalkGraph` of a street network in metres.
+
+    ``crs`` defaults to the UTM zone of the network's centre.
+    """
+    import numpy as np
+    from pyproj import Transformer
+
+    from analysis.graph import build_walk_graph
+
+    nodes, edges = net.nodes, net.edges
+    ids = nodes["node_id"].to_numpy(np.int64)
+    order = np.argsort(ids)
+    crs = crs or utm_crs(float(nodes["lon"].median()), float(nodes["lat"].median()))
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(
+        nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+    u = order[np.searchsorted(ids, edges["u"].to_numpy(np.int64), sorter=order)]
+    v = order[np.searchsorted(ids, edges["v"].to_numpy(np.int64), sorter=order)]
+    return build_walk_graph(u, v, edges["length_m"].to_numpy(), x=np.asarray(x), y=np.asarray(y),
+                            crs=crs, node_id=ids, is_steps=(edges["highway"] == "steps").to_numpy(),
+                            speed_m_s=speed_m_s, steps_speed_m_s=steps_speed_m_s)
