@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +31,22 @@ class WalkGraph:
     @property
     def n_nodes(self) -> int:
         return self.time.shape[0]
+
+    @cached_property
+    def reverse(self) -> sp.csr_array:
+        """Times of the reversed graph (walking *to* a node); the graph itself when symmetric."""
+        t = self.time.T.tocsr()
+        t.sort_indices()
+        same = (t.indptr.shape == self.time.indptr.shape and np.array_equal(t.indptr, self.time.indptr)
+                and np.array_equal(t.indices, self.time.indices) and np.array_equal(t.data, self.time.data))
+        return self.time if same else t
+
+    @cached_property
+    def kdtree(self):
+        """KD-tree of node coordinates (metres) for nearest-node joins."""
+        from scipy.spatial import cKDTree
+
+        return cKDTree(np.column_stack([self.x, self.y]))
 
     @property
     def n_edges(self) -> int:

@@ -42,8 +42,41 @@ def nearest_times_s(graph: WalkGraph, source_nodes: np.ndarray,
     n = graph.n_nodes
     if len(nodes) == 0:
         return np.full(n, np.inf)
-    # Reverse the graph so that one pass from the super-source gives times *to* the sources.
-    reverse = graph.time.T.tocsr()
-    g = _with_super_source(reverse, nodes, offsets)
+    # On the reversed graph one pass from the super-source gives times *to* the sources.
+    g = _with_super_source(graph.reverse, nodes, offsets)
     dist = dijkstra(g, directed=True, indices=n, limit=limit_s)
     return dist[:n]
+
+
+def nearest_source(graph: WalkGraph, source_nodes: np.ndarray,
+                   source_offsets_s: np.ndarray | None = None, *,
+                   limit_s: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Time (s) to the nearest source and which source it is, for every node.
+
+    Returns ``(time_s, source)`` where ``source`` indexes ``source_nodes`` (-1 where no
+    source is within ``limit_s``): a network Voronoi partition in one Dijkstra pass.
+    """
+    nodes = np.asarray(source_nodes, dtype=np.int64)
+    offsets = (np.zeros(len(nodes)) if source_offsets_s is None
+               else np.asarray(source_offsets_s, dtype=float))
+    n = graph.n_nodes
+    if len(nodes) == 0:
+        return np.full(n, np.inf), np.full(n, -1)
+    g = _with_super_source(graph.reverse, nodes, offsets)
+    dist, pred = dijkstra(g, directed=True, indices=n, limit=limit_s, return_predecessors=True)
+    dist, pred = dist[:n], pred[:n]
+    # Follow predecessors up to the super-source by pointer doubling (log depth passes).
+    parent = np.where((pred >= 0) & (pred < n), pred, np.arange(n))
+    while True:
+        nxt = parent[parent]
+        if np.array_equal(nxt, parent):
+            break
+        parent = nxt
+    # the cheapest source at each source node (ties: first listed)
+    order = np.lexsort((np.arange(len(nodes)), offsets, nodes))
+    best = np.full(n, -1)
+    first = np.ones(len(order), bool)
+    first[1:] = nodes[order][1:] != nodes[order][:-1]
+    best[nodes[order][first]] = order[first]
+    source = np.where(np.isfinite(dist), best[parent], -1)
+    return dist, source

@@ -39,6 +39,37 @@ def _cmd_map_overview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from geo_app.coverage import run_coverage, summary_text, write_geopackage
+    from geo_app.inputs import load_demand, load_facilities, study_zones
+    from layers.network import read_network
+
+    net = read_network(args.network, datum=args.datum)
+    print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments ({args.network})")
+    from geo_app.inputs import is_osm
+    from layers.facilities import load_basket
+
+    facilities = load_facilities(args.facilities, datum=args.datum)
+    basket = list(load_basket()["category"]) if is_osm(args.facilities) else None
+    demand = load_demand(args.demand, network=args.network, datum=args.datum)
+    zones = study_zones(demand, townships=args.townships, township_name=args.township_name)
+    result = run_coverage(net, facilities, demand, minutes=args.minutes, area_type=args.area_type,
+                          speed_m_s=args.speed, steps_speed_m_s=args.steps_speed,
+                          max_snap_m=args.max_snap_m, zones=zones,
+                          isochrones=not args.no_isochrones, categories=basket,
+                          sources={"network": str(args.network), "facilities": str(args.facilities),
+                                   "demand": str(args.demand)})
+    write_geopackage(result, args.out)
+    if demand["estimate"].any():
+        print("population: ESTIMATE from OSM residential buildings (footprint area x levels)")
+    print(summary_text(result))
+    for w in result.warnings:
+        print(f"warning: {w}")
+    print(f"wrote {args.out} (layers: demand, summary, gaps, isochrones, facilities, "
+          f"life_circles, run_info)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -75,6 +106,32 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--layers", nargs="*", help="point layers to draw (default: all)")
     o.set_defaults(func=_cmd_map_overview)
 
+    p = sub.add_parser("coverage", help="walking-time coverage of residents by facility category")
+    p.add_argument("--network", required=True, type=Path,
+                   help=".osm.pbf, .osm, or road centre-lines (GeoJSON/GeoPackage/Shapefile)")
+    p.add_argument("--facilities", required=True,
+                   help="CSV (lon, lat, category) or vector file with 'category'; an .osm.pbf/.osm "
+                        "file maps its OSM tags to the facility basket")
+    p.add_argument("--demand", required=True,
+                   help="CSV (lon, lat, population), vector points/polygons with 'population', a "
+                        "population GeoTIFF, or 'buildings' to estimate residents from the OSM "
+                        "network file's residential buildings")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--minutes", type=float, help="one threshold for every category "
+                   "(default: each basket category's life-circle level, 15 min for others)")
+    p.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s (default 1.0)")
+    p.add_argument("--steps-speed", type=float, default=0.5, help="speed on steps, m/s")
+    p.add_argument("--max-snap-m", type=float, default=500.0,
+                   help="points farther than this from the network are off-network (m)")
+    p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
+                   help="rural uses the 30-minute rural life-circle standard")
+    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
+                   "bd09 or EPSG:<code>")
+    p.add_argument("--townships", type=Path, help="township polygons for the summary")
+    p.add_argument("--township-name", default="name", help="name column of --townships")
+    p.add_argument("--no-isochrones", action="store_true", help="skip per-facility isochrones")
+    p.set_defaults(func=_cmd_coverage)
+
     p = sub.add_parser("serve", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=_cmd_serve)
@@ -83,11 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; errors print one clear line and exit with status 2."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (ValueError, OSError, KeyError) as exc:
+        if args.debug:
+            raise
         print(f"geo-app: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an unforeseen failure still gets one readable line
+        if args.debug:
+            raise
+        print(f"geo-app: error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,223 @@
+"""Community facilities: OSM tags mapped to the facility basket, or a user file with ``category``.
+
+The basket (categories, life-circle level in minutes, OSM rules, source) lives in one
+editable table, ``data/gis/facility_basket.csv``. A rule is a list of clauses separated
+by ``;``; a clause matches when all its terms (joined by ``&``) match; a term is
+``key=v1|v2`` (exact values) or ``key~regex`` (search in the value).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from layers._paths import data_dir
+from layers._validate import Column, LayerValidationError, Problems, check_frame, check_unique
+
+BASKET_SCHEMA = (
+    Column("category"), Column("name_zh"), Column("name_en"),
+    Column("level_min", "float", lo=1, hi=120, doc="life-circle level (minutes)"),
+    Column("radius_m", "float", required=False, lo=0, hi=5000, doc="standard's service radius"),
+    Column("osm_rules"), Column("source"),
+)
+
+#: Columns of a facility layer.
+FACILITY_COLUMNS = {
+    "category": "basket category key (or the user's own category)",
+    "name": "facility name, where known",
+    "osm_id": "OSM element, e.g. node/123 (empty for user files)",
+    "source": "where the facility comes from",
+    "geometry": "Point, EPSG:4326 (polygons are represented by an interior point)",
+}
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    op: str  # "=" exact values, "~" regex search
+    pattern: str
+
+    def match(self, values: pd.Series) -> np.ndarray:
+        text = values.astype("string").fillna("")
+        if self.op == "=":
+            return text.isin(self.pattern.split("|")).to_numpy(dtype=bool)
+        return text.str.contains(self.pattern, regex=True).fillna(False).to_numpy(dtype=bool)
+
+
+_TERM = re.compile(r"^\s*([^=~&;\s]+)\s*([=~])\s*(.+?)\s*$")
+
+
+def parse_rules(text: str) -> list[list[Term]]:
+    """Parse ``"amenity=school&name~小学; amenity=kindergarten"`` into clauses of terms."""
+    clauses = []
+    for clause in str(text).split(";"):
+        if not clause.strip():
+            continue
+        terms = []
+        for part in clause.split("&"):
+            m = _TERM.match(part)
+            if m is None:
+                raise ValueError(f"cannot read rule term {part.strip()!r}: write key=value or key~regex")
+            if m.group(2) == "~":
+                re.compile(m.group(3))
+            terms.append(Term(*m.groups()))
+        clauses.append(terms)
+    if not clauses:
+        raise ValueError("empty rule")
+    return clauses
+
+
+def read_basket(path: Path | None = None) -> pd.DataFrame:
+    """Read and check the facility basket table; rules are parsed into ``rules``."""
+    path = Path(path) if path is not None else data_dir() / "facility_basket.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    problems = Problems(str(path))
+    df = check_frame(raw, BASKET_SCHEMA, problems)
+    check_unique(df, "category", problems)
+    rules = []
+    for i, text in enumerate(df.get("osm_rules", [])):
+        try:
+            rules.append(parse_rules(text))
+        except (ValueError, re.error) as exc:
+            problems.add(str(exc), row=i + 2, column="osm_rules")
+            rules.append([])
+    problems.raise_if_any()
+    df["rules"] = rules
+    return df.set_index("category", drop=False)
+
+
+@lru_cache(maxsize=4)
+def _basket(path: str) -> pd.DataFrame:
+    return read_basket(Path(path))
+
+
+def load_basket() -> pd.DataFrame:
+    """The bundled facility basket (``data/gis/facility_basket.csv``)."""
+    return _basket(str((data_dir() / "facility_basket.csv").resolve())).copy()
+
+
+def rule_keys(basket: pd.DataFrame) -> list[str]:
+    """Every OSM key the basket's rules look at."""
+    return sorted({t.key for clauses in basket["rules"] for c in clauses for t in c})
+
+
+def match_categories(tags: pd.DataFrame, basket: pd.DataFrame) -> pd.DataFrame:
+    """Long table (``row``, ``category``): which rows of ``tags`` each category matches.
+
+    A feature may serve several categories (a school named 九年制 may be both).
+    """
+    out = []
+    empty = pd.Series("", index=tags.index, dtype="string")
+    for cat, clauses in zip(basket["category"], basket["rules"]):
+        hit = np.zeros(len(tags), dtype=bool)
+        for clause in clauses:
+            ok = np.ones(len(tags), dtype=bool)
+            for term in clause:
+                ok &= term.match(tags[term.key] if term.key in tags.columns else empty)
+            hit |= ok
+        rows = np.flatnonzero(hit)
+        out.append(pd.DataFrame({"row": rows, "category": cat}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["row", "category"])
+
+
+def _expand_tags(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Tag table with a column per key, reading pyrosm's JSON ``tags`` column where needed."""
+    tags = pd.DataFrame(index=df.index)
+    extra = None
+    for key in keys:
+        if key in df.columns:
+            tags[key] = df[key].astype("string")
+            continue
+        if extra is None:
+            raw = df["tags"] if "tags" in df.columns else pd.Series(None, index=df.index)
+            extra = [json.loads(t) if isinstance(t, str) and t else {} for t in raw]
+        tags[key] = pd.Series([e.get(key) for e in extra], index=df.index, dtype="string")
+    return tags
+
+
+def _points_of(geoms: np.ndarray) -> np.ndarray:
+    """Points as they are; lines and polygons by a point inside them."""
+    pts = geoms.copy()
+    other = ~np.isin(shapely.get_type_id(geoms), [0])  # 0 = Point
+    pts[other] = shapely.point_on_surface(geoms[other])
+    return pts
+
+
+def facilities_from_features(features: gpd.GeoDataFrame, basket: pd.DataFrame,
+                             source: str) -> gpd.GeoDataFrame:
+    """Map OSM features (tag columns) to basket categories; one row per (feature, category)."""
+    tags = _expand_tags(features, rule_keys(basket) + ["name"])
+    hits = match_categories(tags, basket)
+    feats = features.iloc[hits["row"].to_numpy()]
+    if "osm_type" in feats.columns:
+        osm_id = feats["osm_type"].astype(str) + "/" + feats["id"].astype(str)
+    elif isinstance(feats.index, pd.MultiIndex):
+        osm_id = pd.Series([f"{a}/{b}" for a, b in feats.index], index=feats.index)
+    else:
+        osm_id = feats.get("id", pd.Series("", index=feats.index)).astype(str)
+    out = gpd.GeoDataFrame({
+        "category": hits["category"].to_numpy(),
+        "name": tags["name"].iloc[hits["row"].to_numpy()].fillna("").to_numpy(object),
+        "osm_id": osm_id.to_numpy(object),
+        "source": source,
+    }, geometry=_points_of(feats.geometry.to_numpy()), crs=4326)
+    return out.reset_index(drop=True)
+
+
+def read_osm_facilities(path: str | Path, basket: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """Facilities of the basket from an ``.osm.pbf`` (pyrosm) or ``.osm`` XML (OSMnx) file."""
+    path = Path(path)
+    basket = load_basket() if basket is None else basket
+    keys = {t.key for clauses in basket["rules"] for c in clauses for t in c}
+    primary = sorted(k for k in keys if k not in ("name",) and ":" not in k)
+    try:
+        if path.name.lower().endswith(".pbf"):
+            import pyrosm
+
+            osm = pyrosm.OSM(str(path))
+            feats = osm.get_pois(custom_filter={k: True for k in primary})
+        else:
+            import osmnx as ox
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                feats = ox.features_from_xml(path, tags={k: True for k in primary})
+    except Exception as exc:  # pyrosm/osmnx raise many kinds on unreadable files
+        if "no matching features" in str(exc).lower() or "InsufficientResponse" in type(exc).__name__:
+            feats = None
+        else:
+            raise LayerValidationError(str(path), [f"cannot read OSM features: {exc}"]) from None
+    if feats is None or len(feats) == 0:
+        return gpd.GeoDataFrame(columns=list(FACILITY_COLUMNS), geometry="geometry", crs=4326)
+    return facilities_from_features(feats, basket, f"OpenStreetMap ({path.name}), ODbL")
+
+
+def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
+                         on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
+    """Facilities from a user file with a ``category`` column (any category names).
+
+    Polygons and lines are represented by a point inside them.
+    """
+    from layers.userfile import read_user_layer
+
+    gdf, _ = read_user_layer(path, datum=datum, required_columns=("category",),
+                             on_bad_rows=on_bad_rows)
+    cats = gdf["category"].astype("string").str.strip()
+    bad = cats.isna() | (cats == "")
+    if bad.any():
+        raise LayerValidationError(str(path), [f"row {r}, column 'category': empty"
+                                               for r in gdf.index[bad]])
+    name = gdf["name"].astype(str) if "name" in gdf.columns else pd.Series("", index=gdf.index)
+    return gpd.GeoDataFrame({
+        "category": cats.to_numpy(object), "name": name.to_numpy(object), "osm_id": "",
+        "source": str(path)}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326,
+        index=gdf.index)

@@ -1,0 +1,132 @@
+"""`geo-app coverage` as a user runs it, on small files written by the test."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+from pyproj import Geod
+
+LON0, LAT0 = 106.55, 29.56  # central Chongqing
+STEP = 0.001  # grid spacing in degrees
+
+
+def grid_network(path, n=6):
+    """Centre-lines of an n×n street grid sharing vertices at every crossing."""
+    feats = []
+    for i in range(n):
+        row = [[LON0 + j * STEP, LAT0 + i * STEP] for j in range(n)]
+        col = [[LON0 + i * STEP, LAT0 + j * STEP] for j in range(n)]
+        for coords in (row, col):
+            feats.append({"type": "Feature", "properties": {"highway": "residential"},
+                          "geometry": {"type": "LineString", "coordinates": coords}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    return path
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "geo_app.cli", "coverage", *map(str, args)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    net = grid_network(tmp_path / "streets.geojson")
+    fac = tmp_path / "facilities.csv"
+    fac.write_text(f"lon,lat,category,name\n{LON0},{LAT0},clinic,A\n"
+                   f"{LON0 + 5 * STEP},{LAT0 + 5 * STEP},market,B\n")
+    dem = tmp_path / "demand.csv"
+    dem.write_text("id,lon,lat,population\n"
+                   f"h3,{LON0 + STEP},{LAT0},100\n"  # 1 block from the clinic
+                   f"h1,{LON0 + 5 * STEP},{LAT0 + 4 * STEP},50\n"  # 1 block from the market
+                   f"h2,{LON0 + 0.05},{LAT0},10\n")  # ~4.8 km east: off the network
+    return tmp_path, net, fac, dem
+
+
+def test_coverage_writes_the_contracted_layers(inputs):
+    tmp, net, fac, dem = inputs
+    out = tmp / "out.gpkg"
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out, "--minutes", 3)
+    assert r.returncode == 0, r.stderr
+    names = set(pyogrio.list_layers(out)[:, 0])
+    assert {"demand", "summary", "gaps", "isochrones"} <= names
+    d = gpd.read_file(out, layer="demand")
+    assert list(d["id"]) == ["h3", "h1", "h2"]  # input order, id carried
+    block = Geod(ellps="WGS84").inv(LON0, LAT0, LON0 + STEP, LAT0)[2]  # ~96.8 m
+    assert d.loc[0, "t_clinic"] == pytest.approx(block, abs=0.5)  # walked at 1 m/s
+    assert np.isnan(d.loc[0, "t_market"])  # far beyond 3 minutes
+    assert np.isnan(d.loc[2, "t_clinic"]) and not d.loc[2, "on_network"]
+    assert "1 of 3 demand points (10 residents)" in r.stdout
+    s = gpd.read_file(out, layer="summary")
+    area = s[s["zone_type"] == "study_area"].iloc[0]
+    assert area["pop_clinic"] == 100 and area["pop_market"] == 50
+    assert (s["zone_type"] == "district").any()  # inside Chongqing: summaries by district
+    assert "渝中区" in set(s["zone"])
+    iso = gpd.read_file(out, layer="isochrones")
+    assert set(iso["category"]) == {"clinic", "market"}
+
+
+def test_speed_changes_times(inputs):
+    tmp, net, fac, dem = inputs
+    out = tmp / "fast.gpkg"
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+            "--minutes", 3, "--speed", 2.0, "--no-isochrones")
+    assert r.returncode == 0, r.stderr
+    d = gpd.read_file(out, layer="demand")
+    block = Geod(ellps="WGS84").inv(LON0, LAT0, LON0 + STEP, LAT0)[2]
+    assert d.loc[0, "t_clinic"] == pytest.approx(block / 2, abs=0.5)
+
+
+def test_basket_levels_without_minutes(inputs):
+    tmp, net, fac, dem = inputs
+    out = tmp / "levels.gpkg"
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+            "--no-isochrones")
+    assert r.returncode == 0, r.stderr
+    info = gpd.read_file(out, layer="run_info").set_index("key")["value"]
+    assert info["thresholds_min"] == "clinic=15; market=10"  # basket levels
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+            "--no-isochrones", "--area-type", "rural")
+    info = gpd.read_file(out, layer="run_info").set_index("key")["value"]
+    assert info["thresholds_min"] == "clinic=30; market=30"
+
+
+@pytest.mark.parametrize("case, message", [
+    ("wrong_column", "missing column(s) population"),
+    ("not_pbf", "not a readable OSM PBF"),
+    ("no_category", "missing column(s) category"),
+    ("empty_network", "the file has no rows"),
+])
+def test_bad_input_gets_a_clear_error(inputs, case, message):
+    tmp, net, fac, dem = inputs
+    if case == "wrong_column":
+        dem.write_text("lon,lat,people\n106.55,29.56,3\n")
+    elif case == "not_pbf":
+        net = tmp / "x.osm.pbf"
+        net.write_bytes(b"garbage")
+    elif case == "no_category":
+        fac.write_text("lon,lat,kind\n106.55,29.56,clinic\n")
+    elif case == "empty_network":
+        net.write_text('{"type": "FeatureCollection", "features": []}')
+    out = tmp / "bad.gpkg"
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists()
+
+
+def test_failed_run_keeps_earlier_result(inputs):
+    tmp, net, fac, dem = inputs
+    out = tmp / "keep.gpkg"
+    assert run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+               "--no-isochrones").returncode == 0
+    before = out.read_bytes()
+    dem.write_text("lon,lat,population\n106.55,29.56,-4\n")
+    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out)
+    assert r.returncode == 2 and "expected a number ≥ 0" in r.stderr
+    assert out.read_bytes() == before
