@@ -56,7 +56,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     result = run_coverage(net, facilities, demand, minutes=args.minutes, area_type=args.area_type,
                           speed_m_s=args.speed, steps_speed_m_s=args.steps_speed,
                           max_snap_m=args.max_snap_m, zones=zones,
-                          isochrones=not args.no_isochrones, categories=basket,
+                          isochrones=not args.no_isochrones, categories=basket, dem=args.dem,
                           sources={"network": str(args.network), "facilities": str(args.facilities),
                                    "demand": str(args.demand)})
     write_geopackage(result, args.out)
@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "bd09 or EPSG:<code>")
     p.add_argument("--townships", type=Path, help="township polygons for the summary")
     p.add_argument("--township-name", default="name", help="name column of --townships")
+    p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
+                   "function on slopes, in each direction")
     p.add_argument("--no-isochrones", action="store_true", help="skip per-facility isochrones")
     p.set_defaults(func=_cmd_coverage)
 

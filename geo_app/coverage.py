@@ -102,7 +102,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                  zones: Mapping[str, tuple[gpd.GeoDataFrame, str]] | None = None,
                  graph: WalkGraph | None = None, isochrones: bool = True,
                  gap_cell_m: float = 200.0, sources: Mapping[str, str] | None = None,
-                 categories: list[str] | None = None,
+                 categories: list[str] | None = None, dem: str | None = None,
                  progress: Progress | None = None) -> CoverageResult:
     """Walking coverage of ``demand`` by each facility category over ``net``.
 
@@ -120,7 +120,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     if len(facilities) == 0:
         raise ValueError("no facilities: the facility layer is empty")
     say(0.05, "building the walk graph")
-    g = graph or walk_graph_from_network(net, speed_m_s=speed_m_s, steps_speed_m_s=steps_speed_m_s)
+    g = graph or walk_graph_from_network(net, speed_m_s=speed_m_s,
+                                         steps_speed_m_s=steps_speed_m_s, dem=dem)
     present = list(dict.fromkeys(facilities["category"].astype(str)))
     categories = list(dict.fromkeys([*(categories or []), *present]))
     limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type)
@@ -214,6 +215,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         "network": net.source, "network_nodes": g.n_nodes, "network_edges": g.n_edges,
         "metric_crs": g.crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
         "max_snap_m": max_snap_m, "area_type": area_type,
+        "elevation": "DEM " + str(dem) if dem else "none (flat)",
         "thresholds_min": "; ".join(f"{c}={m:g}" for c, m in limits_min.items()),
         "population_is_estimate": bool(demand.get("estimate", pd.Series(False)).any()),
         "seconds": round(time.perf_counter() - started, 3),

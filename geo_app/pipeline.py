@@ -59,10 +59,12 @@ def utm_crs(lon: float, lat: float) -> str:
 
 
 def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: float = 0.5,
-                            crs: str | None = None):
+                            crs: str | None = None, dem: str | None = None):
     """Build the :class:`~analysis.graph.WalkGraph` of a street network in metres.
 
-    ``crs`` defaults to the UTM zone of the network's centre.
+    ``crs`` defaults to the UTM zone of the network's centre. Node elevations come
+    from the network's ``elevation_m`` column or, when given, a ``dem`` GeoTIFF; with
+    them walking times follow Tobler's hiking function in each direction.
     """
     import numpy as np
     from pyproj import Transformer
@@ -77,6 +79,13 @@ def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: flo
         nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
     u = order[np.searchsorted(ids, edges["u"].to_numpy(np.int64), sorter=order)]
     v = order[np.searchsorted(ids, edges["v"].to_numpy(np.int64), sorter=order)]
+    z = None
+    if dem is not None:
+        from layers.elevation import sample_dem
+
+        z = sample_dem(dem, nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+    elif "elevation_m" in nodes.columns:
+        z = nodes["elevation_m"].to_numpy(float)
     return build_walk_graph(u, v, edges["length_m"].to_numpy(), x=np.asarray(x), y=np.asarray(y),
                             crs=crs, node_id=ids, is_steps=(edges["highway"] == "steps").to_numpy(),
-                            speed_m_s=speed_m_s, steps_speed_m_s=steps_speed_m_s)
+                            elevation_m=z, speed_m_s=speed_m_s, steps_speed_m_s=steps_speed_m_s)

@@ -187,6 +187,23 @@ def require_internet(host: str = OVERPASS_HOST, timeout_s: float = 3.0) -> None:
         ) from None
 
 
+GEOFABRIK_HOST = "download.geofabrik.de"
+
+
+def download_osm_extract(region: str = "chongqing", directory: str | Path = "osm_cache") -> Path:
+    """Download a Geofabrik extract once (pyrosm's index knows "chongqing", ~31 MB) and
+    return its path; later calls reuse the cached file without the network."""
+    directory = Path(directory)
+    cached = sorted(directory.glob(f"{region}*.osm.pbf")) if directory.is_dir() else []
+    if cached:
+        return cached[0]
+    require_internet(GEOFABRIK_HOST)
+    import pyrosm
+
+    directory.mkdir(parents=True, exist_ok=True)
+    return Path(pyrosm.get_data(region, directory=str(directory)))
+
+
 def fetch_network(polygon: shapely.Polygon | shapely.MultiPolygon) -> StreetNetwork:
     """Download the walkable network inside a WGS-84 polygon from OpenStreetMap (OSMnx).
 

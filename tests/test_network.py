@@ -123,3 +123,17 @@ def test_online_fetch_fails_fast_offline(monkeypatch):
     with pytest.raises(NetworkUnavailableError, match="supply a local network"):
         fetch_network(shapely.box(106.5, 29.5, 106.6, 29.6))
     assert time.monotonic() - start < 1.0
+
+
+def test_geofabrik_download_offline_and_cache(monkeypatch, tmp_path):
+    from layers.network import download_osm_extract
+
+    def refuse(*args, **kwargs):
+        raise socket.gaierror(-2, "Name or service not known")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    with pytest.raises(NetworkUnavailableError, match="download.geofabrik.de"):
+        download_osm_extract("chongqing", tmp_path)
+    cached = tmp_path / "chongqing-latest.osm.pbf"
+    cached.write_bytes(b"x")
+    assert download_osm_extract("chongqing", tmp_path) == cached  # no network needed
