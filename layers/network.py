@@ -174,17 +174,20 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84") -> StreetNetwo
     return read_centrelines(path, datum=datum)
 
 
-def require_internet(host: str = OVERPASS_HOST, timeout_s: float = 3.0) -> None:
+_OFFLINE_HINT = ("Offline, supply a local network instead: an .osm.pbf extract (e.g. Geofabrik's "
+                 "Chongqing extract), an .osm XML file, or a road centre-line file "
+                 "(GeoJSON/GeoPackage/Shapefile).")
+
+
+def require_internet(host: str = OVERPASS_HOST, timeout_s: float = 3.0, *,
+                     hint: str = _OFFLINE_HINT) -> None:
     """Raise :class:`NetworkUnavailableError` at once when ``host`` cannot be reached."""
     try:
         with socket.create_connection((host, 443), timeout=timeout_s):
             return
     except OSError as exc:
         raise NetworkUnavailableError(
-            f"cannot reach OpenStreetMap ({host}: {exc.strerror or exc}). Offline, supply a "
-            "local network instead: an .osm.pbf extract (e.g. Geofabrik's Chongqing extract), "
-            "an .osm XML file, or a road centre-line file (GeoJSON/GeoPackage/Shapefile)."
-        ) from None
+            f"cannot reach OpenStreetMap ({host}: {exc.strerror or exc}). {hint}") from None
 
 
 GEOFABRIK_HOST = "download.geofabrik.de"
@@ -217,3 +220,20 @@ def fetch_network(polygon: shapely.Polygon | shapely.MultiPolygon) -> StreetNetw
     nodes = pd.DataFrame({"node_id": nodes.index.to_numpy(np.int64), "lon": nodes["x"],
                           "lat": nodes["y"]})
     return _from_graph_tables(nodes, edges.reset_index(), "OpenStreetMap (Overpass API)")
+
+
+def fetch_townships(polygon: shapely.Polygon | shapely.MultiPolygon) -> gpd.GeoDataFrame:
+    """Township and street (乡镇/街道, OSM admin_level 8) boundaries inside a WGS-84 polygon.
+
+    Returns ``name`` and polygon geometry; fails at once with
+    :class:`NetworkUnavailableError` when there is no internet (supply a file instead).
+    """
+    require_internet(hint="Offline, supply township boundaries as a file (GeoJSON/GeoPackage/"
+                          "Shapefile with a name column).")
+    import osmnx as ox
+
+    f = ox.features_from_polygon(polygon, tags={"boundary": "administrative", "admin_level": "8"})
+    f = f[f.geom_type.isin(["Polygon", "MultiPolygon"])]
+    name = f["name"] if "name" in f.columns else pd.Series("", index=f.index)
+    return gpd.GeoDataFrame({"name": name.fillna("").astype(str).to_numpy()},
+                            geometry=f.geometry.to_numpy(), crs=4326)

@@ -13,7 +13,7 @@ import pytest
 from analysis.paths import nearest_times_s
 from geo_app.pipeline import walk_graph_from_network
 from layers import LayerValidationError
-from layers.network import NetworkUnavailableError, fetch_network, read_network
+from layers.network import NetworkUnavailableError, fetch_network, fetch_townships, read_network
 
 
 def check_network(net):
@@ -122,6 +122,8 @@ def test_online_fetch_fails_fast_offline(monkeypatch):
     start = time.monotonic()
     with pytest.raises(NetworkUnavailableError, match="supply a local network"):
         fetch_network(shapely.box(106.5, 29.5, 106.6, 29.6))
+    with pytest.raises(NetworkUnavailableError, match="supply township boundaries as a file"):
+        fetch_townships(shapely.box(106.5, 29.5, 106.6, 29.6))
     assert time.monotonic() - start < 1.0
 
 
