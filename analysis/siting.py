@@ -311,3 +311,180 @@ def _upper_bound(cover, weights, p, covered) -> float:
     w = np.where(covered, 0.0, weights) if covered is not None else np.asarray(weights, float)
     g = np.sort(sp.csr_array(cover, dtype=np.float64) @ w)[::-1]
     return float(min(g[:p].sum(), w[np.diff(sp.csc_array(cover).indptr) > 0].sum()))
+
+
+def greedy_cover(cover: sp.csr_array, weights: np.ndarray, target: float, *,
+                 covered: np.ndarray | None = None, max_sites: int | None = None) -> SitingResult:
+    """Fewest sites (greedy) until ``target`` weight is covered, counting ``covered`` demand.
+
+    Raises ``ValueError`` when even every candidate together cannot reach the target.
+    """
+    t0 = time.perf_counter()
+    _check(cover, weights)
+    w = np.asarray(weights, float)
+    already = float(w[covered].sum()) if covered is not None else 0.0
+    reachable = np.zeros(len(w), bool) if covered is None else covered.copy()
+    reachable[np.diff(sp.csc_array(cover).indptr) > 0] = True
+    if w[reachable].sum() + 1e-9 < target:
+        raise ValueError(f"the target of {target:,.0f} persons cannot be reached: all candidates "
+                         f"together with existing facilities cover {w[reachable].sum():,.0f}")
+    need = target - already
+    if need <= 0:
+        return SitingResult([], 0.0, 0.0, "greedy", time.perf_counter() - t0, [], "Optimal")
+    r = greedy_mclp(cover, w, min(max_sites or cover.shape[0], cover.shape[0]), covered=covered)
+    total, k = 0.0, 0
+    for k, gain in enumerate(r.gains, start=1):
+        total += gain
+        if total + 1e-9 >= need:
+            break
+    else:
+        raise ValueError(f"{max_sites} sites cannot reach the target of {target:,.0f} persons")
+    sites, gains = r.sites[:k], r.gains[:k]
+    # a bound on the fewest sites: the largest gains must add up to the need
+    order = np.cumsum(np.sort(sp.csr_array(cover, dtype=np.float64) @
+                              np.where(covered, 0.0, w) if covered is not None else
+                              sp.csr_array(cover, dtype=np.float64) @ w)[::-1])
+    bound = float(np.searchsorted(order, need - 1e-9) + 1)
+    return SitingResult(sites, float(len(sites)), bound, "greedy", time.perf_counter() - t0, gains,
+                        "Optimal" if bound == len(sites) else "heuristic")
+
+
+def mip_cover(cover: sp.csr_array, weights: np.ndarray, target: float, *,
+              covered: np.ndarray | None = None, time_limit_s: float = 60.0,
+              warm_start: SitingResult | None = None) -> SitingResult:
+    """Fewest sites covering ``target`` weight, solved by HiGHS with a bound and gap."""
+    t0 = time.perf_counter()
+    w = np.asarray(weights, float)
+    already = float(w[covered].sum()) if covered is not None else 0.0
+    need = target - already
+    cover = sp.csr_array(cover, dtype=np.float64)
+    agg, aw = _aggregate_demand(cover, np.where(covered, 0.0, w) if covered is not None else w)
+    n, m = agg.shape
+    link = sp.hstack([-agg.T, sp.eye_array(m)], format="csc")
+    total = sp.csr_array(np.r_[np.zeros(n), aw][None, :])
+    a = sp.vstack([link, total], format="csc")
+    start = None
+    if warm_start is not None:
+        x0 = np.zeros(n)
+        x0[warm_start.sites] = 1
+        start = np.r_[x0, np.minimum(1.0, agg.T @ x0)]
+    x, obj, bound, status = _highs(np.r_[np.ones(n), np.zeros(m)], a,
+                                   np.r_[np.full(m, -np.inf), need], np.r_[np.zeros(m), np.inf],
+                                   np.zeros(n + m), np.ones(n + m), [True] * n + [False] * m,
+                                   False, time_limit_s, start, 1e-6)
+    if x is None:
+        raise RuntimeError(f"HiGHS found no solution in {time_limit_s:g} s ({status})")
+    sites = _greedy_order(cover, w, [int(j) for j in np.flatnonzero(x[:n] > 0.5)], covered)
+    bound = float(np.ceil(bound - 1e-6)) if np.isfinite(bound) else float(len(sites))
+    return SitingResult(sites, float(len(sites)), len(sites) if status == "Optimal" else bound,
+                        "highs-mip", time.perf_counter() - t0,
+                        _gains_in_order(cover, w, sites, covered), status)
+
+
+def _row_gains(times: sp.csr_array, weights: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """Σ_i w_i max(0, cost_i − t_ji) for every candidate j (sparse rows)."""
+    imp = np.maximum(0.0, cost[times.indices] - times.data) * weights[times.indices]
+    out = np.zeros(times.shape[0])
+    nz = np.diff(times.indptr) > 0
+    out[nz] = np.add.reduceat(imp, times.indptr[:-1][nz])
+    return out
+
+
+def _site_costs(times: sp.csr_array, sites: list[int], base: np.ndarray) -> np.ndarray:
+    """Per demand: min of ``base`` and the times to the given sites (rows)."""
+    cost = base.copy()
+    for s in sites:
+        cols = times.indices[times.indptr[s]:times.indptr[s + 1]]
+        np.minimum.at(cost, cols, times.data[times.indptr[s]:times.indptr[s + 1]])
+    return cost
+
+
+def pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: float,
+            existing_s: np.ndarray | None = None, max_rounds: int = 50) -> SitingResult:
+    """p-median: minimise Σ w_i × walking time to the nearest site (greedy + swaps).
+
+    ``times`` holds candidate → demand times within a cut-off; demand beyond every
+    site counts at ``penalty_s``; ``existing_s`` are times to existing facilities.
+    """
+    t0 = time.perf_counter()
+    _check(times, weights, p)
+    times = sp.csr_array(times)
+    w = np.asarray(weights, float)
+    base = np.full(len(w), float(penalty_s))
+    if existing_s is not None:
+        base = np.minimum(base, existing_s)
+    sites: list[int] = []
+    cost = base.copy()
+    gains = []
+    for _ in range(p):
+        g = _row_gains(times, w, cost)
+        g[sites] = -np.inf
+        j = int(np.argmax(g))
+        sites.append(j)
+        gains.append(float(g[j]))
+        cost = _site_costs(times, [j], cost)
+    for _ in range(max_rounds):  # best single swaps
+        current = float(w @ cost)
+        best = (1e-9, None, None)
+        for k in range(len(sites)):
+            others = sites[:k] + sites[k + 1:]
+            c_wo = _site_costs(times, others, base)
+            g = _row_gains(times, w, c_wo)
+            g[sites] = -np.inf
+            j = int(np.argmax(g))
+            improvement = current - (float(w @ c_wo) - g[j])
+            if improvement > best[0]:
+                best = (improvement, k, j)
+        if best[1] is None:
+            break
+        sites[best[1]] = best[2]
+        cost = _site_costs(times, sites, base)
+    objective = float(w @ _site_costs(times, sites, base))
+    return SitingResult(sites, objective, -np.inf, "greedy+swap", time.perf_counter() - t0, gains)
+
+
+def mip_pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: float,
+                existing_s: np.ndarray | None = None, time_limit_s: float = 60.0,
+                warm_start: SitingResult | None = None) -> SitingResult:
+    """p-median solved by HiGHS: assignment to a chosen site within the cut-off, or the
+    existing/penalty cost. Reports the bound and gap."""
+    t0 = time.perf_counter()
+    _check(times, weights, p)
+    t = sp.coo_array(sp.csr_array(times))
+    w = np.asarray(weights, float)
+    base = np.full(len(w), float(penalty_s))
+    if existing_s is not None:
+        base = np.minimum(base, existing_s)
+    n, m, k = times.shape[0], times.shape[1], t.nnz
+    # columns: x (n), z (k, one per candidate-demand pair), u (m, fallback to base)
+    cost = np.r_[np.zeros(n), w[t.col] * t.data, w * base]
+    assign = sp.csr_array((np.ones(k + m), (np.r_[t.col, np.arange(m)], np.r_[n + np.arange(k),
+                          n + k + np.arange(m)])), shape=(m, n + k + m))
+    open_ = sp.csr_array((np.r_[np.ones(k), -np.ones(k)], (np.r_[np.arange(k), np.arange(k)],
+                         np.r_[n + np.arange(k), t.row])), shape=(k, n + k + m))
+    count = sp.csr_array(np.r_[np.ones(n), np.zeros(k + m)][None, :])
+    a = sp.vstack([assign, open_, count], format="csc")
+    start = None
+    if warm_start is not None:
+        x0 = np.zeros(n)
+        x0[warm_start.sites] = 1
+        c = _site_costs(sp.csr_array(times), warm_start.sites, base)
+        # each demand to its nearest chosen site when that beats its fallback cost
+        ok = np.flatnonzero((x0[t.row] > 0) & (t.data < base[t.col]))
+        ok = ok[np.lexsort((t.data[ok], t.col[ok]))]
+        first = ok[np.r_[True, t.col[ok][1:] != t.col[ok][:-1]]] if len(ok) else ok
+        z0 = np.zeros(k)
+        z0[first] = 1.0
+        seen = np.zeros(m, bool)
+        seen[t.col[first]] = True
+        start = np.r_[x0, z0, (~seen).astype(float)]
+    x, obj, bound, status = _highs(cost, a, np.r_[np.ones(m), np.full(k, -np.inf), p],
+                                   np.r_[np.ones(m), np.zeros(k), p], np.zeros(n + k + m),
+                                   np.ones(n + k + m), [True] * n + [False] * (k + m), False,
+                                   time_limit_s, start, 1e-6)
+    if x is None:
+        raise RuntimeError(f"HiGHS found no solution in {time_limit_s:g} s ({status})")
+    sites = [int(j) for j in np.flatnonzero(x[:n] > 0.5)]
+    objective = float(w @ _site_costs(sp.csr_array(times), sites, base))
+    return SitingResult(sites, objective, objective if status == "Optimal" else float(bound),
+                        "highs-mip", time.perf_counter() - t0, [], status)

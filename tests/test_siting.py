@@ -93,3 +93,41 @@ def test_coverage_matrix_uses_the_threshold_rule():
                       np.array([0, 3, 4])), shape=(2, 3))  # explicit zero = at the door
     c = coverage_matrix(t, 900.0)
     assert c.toarray().tolist() == [[1, 1, 0], [1, 0, 0]]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_pmedian_against_all_subsets(seed):
+    from analysis.siting import _site_costs, mip_pmedian, pmedian
+
+    rng = np.random.default_rng(200 + seed)
+    n, m, p = 8, 30, 3
+    t = rng.uniform(1, 900, (n, m))
+    t[rng.random((n, m)) < 0.6] = 0
+    times = sp.csr_array(t)
+    w = rng.integers(1, 50, m).astype(float)
+    existing = np.where(rng.random(m) < 0.2, rng.uniform(0, 900, m), np.inf)
+    base = np.minimum(900.0, existing)
+    best = min(float(w @ _site_costs(times, list(s), base))
+               for s in itertools.combinations(range(n), p))
+    h = pmedian(times, w, p, penalty_s=900, existing_s=existing)
+    x = mip_pmedian(times, w, p, penalty_s=900, existing_s=existing, warm_start=h)
+    assert h.objective >= best - 1e-6  # a heuristic never beats the optimum
+    assert x.objective == pytest.approx(best) and x.status == "Optimal"
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_set_cover_against_all_subsets(seed):
+    from analysis.siting import greedy_cover, mip_cover
+
+    cover, w, covered = instance(300 + seed, n=8, m=30, density=0.25)
+    target = 0.6 * w.sum()
+    fewest = next((k for k in range(1, 9) for s in itertools.combinations(range(8), k)
+                   if covered_weight(cover, w, list(s), covered) + w[covered].sum()
+                   >= target - 1e-9), None)
+    if fewest is None:
+        with pytest.raises(ValueError, match="cannot be reached"):
+            greedy_cover(cover, w, target, covered=covered)
+        return
+    g = greedy_cover(cover, w, target, covered=covered)
+    x = mip_cover(cover, w, target, covered=covered, warm_start=g)
+    assert x.objective == fewest and g.objective >= fewest and g.bound <= fewest
