@@ -80,3 +80,57 @@ def nearest_source(graph: WalkGraph, source_nodes: np.ndarray,
     best[nodes[order][first]] = order[first]
     source = np.where(np.isfinite(dist), best[parent], -1)
     return dist, source
+
+
+def source_point_times(graph: WalkGraph, source_nodes: np.ndarray, source_access_s: np.ndarray,
+                       point_nodes: np.ndarray, point_access_s: np.ndarray, *, limit_s: float,
+                       max_batch_cells: int = 20_000_000) -> sp.csr_array:
+    """Sparse sources × points matrix of walking times (s) from each point to each source.
+
+    Only pairs within ``limit_s`` (access walks at both ends included) are stored, so
+    memory grows with covered pairs. Points off the network (node -1) get no entries.
+    Bounded Dijkstra from each source on the reversed graph, in batches whose dense
+    work array stays under ``max_batch_cells`` values.
+    """
+    src = np.asarray(source_nodes, np.int64)
+    s_acc = np.asarray(source_access_s, float)
+    pn = np.asarray(point_nodes, np.int64)
+    p_acc = np.asarray(point_access_s, float)
+    n_src, n_pts, n = len(src), len(pn), graph.n_nodes
+    on = np.flatnonzero(pn >= 0)
+    # points grouped by node: a CSR from node to its points
+    order = on[np.argsort(pn[on], kind="stable")]
+    node_ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(pn[order], minlength=n), out=node_ptr[1:])
+    nodes_with_points = np.flatnonzero(np.diff(node_ptr) > 0)
+    batch = max(1, int(max_batch_cells // max(n, 1)))
+    rows, cols, vals = [], [], []
+    for start in range(0, n_src, batch):
+        idx = np.arange(start, min(start + batch, n_src))
+        ok = idx[(src[idx] >= 0) & (s_acc[idx] <= limit_s)]
+        if len(ok) == 0:
+            continue
+        lim = float(limit_s - s_acc[ok].min())
+        d = np.atleast_2d(dijkstra(graph.reverse, directed=True, indices=src[ok], limit=lim))
+        d = d[:, nodes_with_points] + s_acc[ok][:, None]
+        r, c = np.nonzero(d <= limit_s)
+        if len(r) == 0:
+            continue
+        node = nodes_with_points[c]
+        counts = node_ptr[node + 1] - node_ptr[node]
+        rr = np.repeat(r, counts)
+        first = np.repeat(node_ptr[node], counts)
+        offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        pts = order[first + offs]
+        t = np.repeat(d[r, c], counts) + p_acc[pts]
+        keep = t <= limit_s
+        rows.append(ok[rr[keep]])
+        cols.append(pts[keep])
+        vals.append(t[keep])
+    if rows:
+        rows_a, cols_a, vals_a = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    else:
+        rows_a = cols_a = np.zeros(0, np.int64)
+        vals_a = np.zeros(0)
+    m = sp.coo_array((vals_a, (rows_a, cols_a)), shape=(n_src, n_pts)).tocsr()
+    return m

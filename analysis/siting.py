@@ -187,11 +187,27 @@ def _aggregate_demand(cover: sp.csr_array, w: np.ndarray) -> tuple[sp.csr_array,
     return sp.csr_array(csc[:, first]), agg_w
 
 
+def _new_highs(highspy):
+    """A HiGHS instance, with the banner it prints on creation sent to /dev/null."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _highs(c, a: sp.csc_array, row_lo, row_hi, col_lo, col_hi, integer, sense_max: bool,
            time_limit_s: float, start: np.ndarray | None, rel_gap: float):
     import highspy
 
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(rel_gap))

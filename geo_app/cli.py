@@ -70,6 +70,111 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _siting_inputs(args: argparse.Namespace):
+    """Network, demand, existing facilities and the prepared siting run for site/evaluate."""
+    from geo_app.inputs import load_demand, load_facilities
+    from geo_app.siting import prepare
+    from layers.network import read_network
+
+    net = read_network(args.network, datum=args.datum)
+    print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments")
+    demand = load_demand(args.demand, network=args.network, datum=args.datum)
+    existing = load_facilities(args.existing, datum=args.datum) if args.existing else None
+    if existing is not None and args.category:
+        existing = existing[existing["category"] == args.category]
+    return net, demand, existing
+
+
+def _print_run(summary, sites, warnings) -> None:
+    row = summary.iloc[0]
+    print(f"objective {row['objective']}: {row['value']:,.1f} (bound {row['bound']:,.1f}, "
+          f"gap {100 * row['gap']:.2f}%, {row['solver']}, {row['status']}); "
+          f"prepare {row['seconds_prepare']:.2f} s, solve {row['seconds_solve']:.2f} s")
+    print(f"residents {row['residents']:,.0f}: covered before {row['covered_before']:,.0f}, "
+          f"newly covered {row['newly_covered']:,.0f}, share after {100 * row['share_after']:.1f}%")
+    print(f"{'#':>3}  {'gain':>10}  {'alone':>10}  {'unique':>10}  site")
+    for r in sites.itertuples():
+        print(f"{r.order:>3}  {r.gain:>10,.0f}  {r.gain_alone:>10,.0f}  {r.unique_gain:>10,.0f}  "
+              f"{r.name} ({r.geometry.x:.5f}, {r.geometry.y:.5f})")
+    for w in warnings:
+        print(f"warning: {w}")
+
+
+def _cmd_site(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from geo_app.export import write_gpkg_layers
+    from geo_app.inputs import is_osm
+    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.siting import (
+        district_groups,
+        grid_candidates,
+        osm_candidates,
+        prepare,
+        read_sites,
+        sites_frame,
+        solve,
+        summary_frame,
+        uncovered_frame,
+    )
+    from layers import load_districts
+
+    net, demand, existing = _siting_inputs(args)
+    graph = walk_graph_from_network(net, speed_m_s=args.speed)
+    spec = str(args.candidates)
+    if spec.startswith("grid:"):
+        try:
+            spacing = float(spec.split(":", 1)[1])
+        except ValueError:
+            raise ValueError(f"--candidates {spec}: write grid:METRES, e.g. grid:300") from None
+        candidates = grid_candidates(graph, spacing, max_snap_m=args.max_snap_m)
+    elif spec == "osm" or is_osm(spec):
+        candidates = osm_candidates(args.network if spec == "osm" else spec)
+    else:
+        candidates = read_sites(spec, datum=args.datum)
+    print(f"candidates: {len(candidates):,} ({spec})")
+    run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
+                  speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+    groups = lo = hi = None
+    if args.quotas:
+        groups, lo, hi, _ = district_groups(run.candidates, load_districts(),
+                                            pd.read_csv(args.quotas, dtype={"district": str}))
+    result = solve(run, n=args.n, objective=args.objective, target_share=args.target_share,
+                   groups=groups, min_per_group=lo, max_per_group=hi,
+                   time_limit_s=args.time_limit, exact=not args.heuristic)
+    sites = sites_frame(run, result)
+    summary = summary_frame(run, result, args.objective)
+    write_gpkg_layers({"sites": sites, "summary": summary,
+                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+    _print_run(summary, sites, run.warnings)
+    print(f"wrote {args.out} (layers: sites, summary, uncovered)")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from geo_app.export import write_gpkg_layers
+    from geo_app.siting import prepare, read_sites, sites_frame, summary_frame, uncovered_frame
+    from analysis.siting import SitingResult
+
+    net, demand, existing = _siting_inputs(args)
+    proposal = read_sites(args.sites, datum=args.datum)
+    run = prepare(net, demand, proposal, existing=existing, minutes=args.minutes,
+                  speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+    sites = list(range(len(proposal)))
+    from analysis.siting import _gains_in_order, covered_weight
+
+    value = covered_weight(run.cover, run.weights, sites, run.covered)
+    result = SitingResult(sites, value, value, "evaluation", 0.0,
+                          _gains_in_order(run.cover, run.weights, sites, run.covered), "given")
+    table = sites_frame(run, result)
+    summary = summary_frame(run, result, "evaluate")
+    write_gpkg_layers({"sites": table, "summary": summary,
+                       "uncovered": uncovered_frame(run, sites)}, args.out)
+    _print_run(summary, table, run.warnings)
+    print(f"wrote {args.out} (layers: sites, summary, uncovered)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -133,6 +238,37 @@ def build_parser() -> argparse.ArgumentParser:
                    "function on slopes, in each direction")
     p.add_argument("--no-isochrones", action="store_true", help="skip per-facility isochrones")
     p.set_defaults(func=_cmd_coverage)
+
+    def siting_common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--network", required=True, type=Path, help="as for geo-app coverage")
+        q.add_argument("--demand", required=True, help="as for geo-app coverage")
+        q.add_argument("--existing", help="existing facilities (counted as already covering)")
+        q.add_argument("--category", help="only existing facilities of this category")
+        q.add_argument("--minutes", type=float, default=15.0, help="walking threshold (min)")
+        q.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s")
+        q.add_argument("--max-snap-m", type=float, default=500.0,
+                       help="points farther than this from the network are off-network (m)")
+        q.add_argument("--datum", default="wgs84", help="datum of user files")
+        q.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+
+    p = sub.add_parser("site", help="choose new hub sites (maximal covering, set cover, p-median)")
+    siting_common(p)
+    p.add_argument("--candidates", required=True,
+                   help="a file of candidate sites, grid:METRES for a grid over the network, or "
+                        "osm for community/public buildings and vacant land in the OSM network file")
+    p.add_argument("--n", type=int, help="number of sites (mclp, pmedian; a cap for cover)")
+    p.add_argument("--objective", choices=("mclp", "cover", "pmedian"), default="mclp")
+    p.add_argument("--target-share", type=float, default=0.9,
+                   help="cover: share of residents to reach (0–1)")
+    p.add_argument("--quotas", type=Path, help="CSV of district (name or code), min, max sites")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the exact solver")
+    p.add_argument("--heuristic", action="store_true", help="greedy + swaps only, no MIP")
+    p.set_defaults(func=_cmd_site)
+
+    p = sub.add_parser("evaluate", help="gains of a proposed set of sites")
+    siting_common(p)
+    p.add_argument("--sites", required=True, help="the proposed sites (points or polygons)")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("serve", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -273,29 +271,10 @@ LAYERS = ("demand", "summary", "gaps", "isochrones", "facilities", "life_circles
 
 
 def write_geopackage(result: CoverageResult, path: str | Path) -> Path:
-    """Write the result's layers to a GeoPackage, atomically.
+    """Write the result's layers to a GeoPackage, atomically (see :mod:`geo_app.export`)."""
+    from geo_app.export import write_gpkg_layers
 
-    The file is written next to ``path`` and renamed over it only when complete, so an
-    interrupted save leaves an earlier file untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
-        for name in LAYERS:
-            layer = getattr(result, name)
-            if isinstance(layer, gpd.GeoDataFrame):
-                layer.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-            else:
-                gpd.GeoDataFrame(layer.copy()).to_file(tmp, layer=name, driver="GPKG",
-                                                        engine="pyogrio")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_gpkg_layers({name: getattr(result, name) for name in LAYERS}, path)
 
 
 def summary_text(result: CoverageResult) -> str:
