@@ -141,7 +141,8 @@ def _cmd_site(args: argparse.Namespace) -> int:
                                             pd.read_csv(args.quotas, dtype={"district": str}))
     result = solve(run, n=args.n, objective=args.objective, target_share=args.target_share,
                    groups=groups, min_per_group=lo, max_per_group=hi,
-                   time_limit_s=args.time_limit, exact=not args.heuristic)
+                   time_limit_s=args.time_limit, exact=not args.heuristic,
+                   capacity=args.capacity)
     sites = sites_frame(run, result)
     summary = summary_frame(run, result, args.objective)
     write_gpkg_layers({"sites": sites, "summary": summary,
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target-share", type=float, default=0.9,
                    help="cover: share of residents to reach (0–1)")
     p.add_argument("--quotas", type=Path, help="CSV of district (name or code), min, max sites")
+    p.add_argument("--capacity", type=float, help="mclp: residents one hub can serve at most")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the exact solver")
     p.add_argument("--heuristic", action="store_true", help="greedy + swaps only, no MIP")
     p.set_defaults(func=_cmd_site)

@@ -19,7 +19,9 @@ from analysis.siting import (
     SitingResult,
     _gains_in_order,
     coverage_matrix,
+    greedy_capacitated,
     greedy_cover,
+    mip_capacitated,
     mip_cover,
     mip_pmedian,
     pmedian,
@@ -175,13 +177,14 @@ def district_groups(candidates: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
 def solve(run: SitingRun, *, n: int | None = None, objective: str = "mclp",
           target_share: float = 0.9, groups: np.ndarray | None = None,
           min_per_group: np.ndarray | None = None, max_per_group: np.ndarray | None = None,
-          time_limit_s: float = 10.0, exact: bool = True) -> SitingResult:
+          time_limit_s: float = 10.0, exact: bool = True,
+          capacity: float | None = None) -> SitingResult:
     """Choose sites for ``objective`` ({"mclp", "cover", "pmedian"}).
 
     mclp: ``n`` sites maximising newly covered residents; cover: fewest sites so that
     ``target_share`` of residents are covered (counting existing facilities); pmedian:
     ``n`` sites minimising residents' total walking time (beyond the threshold counts
-    at the threshold).
+    at the threshold). ``capacity`` (mclp only) caps the residents a hub can serve.
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
@@ -193,6 +196,17 @@ def solve(run: SitingRun, *, n: int | None = None, objective: str = "mclp",
             raise ValueError(f"{n} sites asked for but only {int(usable.sum())} candidates can "
                              "be reached from the network")
     w = run.weights
+    if capacity is not None:
+        if objective != "mclp":
+            raise ValueError("a hub capacity applies to the maximal covering objective (mclp)")
+        if groups is not None:
+            raise ValueError("district quotas and hub capacity cannot be combined yet")
+        g = greedy_capacitated(run.times, w, n, capacity, covered=run.covered)
+        if not exact:
+            return g
+        x = mip_capacitated(run.times, w, n, capacity, covered=run.covered, warm_start=g,
+                            time_limit_s=time_limit_s)
+        return x if x.objective >= g.objective else g
     if objective == "mclp":
         return solve_mclp(run.cover, w, n, covered=run.covered, groups=groups,
                           min_per_group=min_per_group, max_per_group=max_per_group,

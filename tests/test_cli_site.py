@@ -126,3 +126,12 @@ def test_district_quotas(files):
     assert r.returncode == 0, r.stderr
     r = run("site", *common(net, dem, out, "--candidates", cand, "--n", 2, "--quotas", quotas))
     assert r.returncode == 2 and "no choice of sites meets the district quotas" in r.stderr
+
+
+def test_capacity_limits_each_hub(files):
+    tmp, net, dem, cand, existing = files
+    out = tmp / "cap.gpkg"
+    r = run("site", *common(net, dem, out, "--candidates", cand, "--n", 2, "--capacity", 150))
+    assert r.returncode == 0, r.stderr
+    s = gpd.read_file(out, layer="summary").iloc[0]
+    assert s["value"] <= 2 * 150 + 1e-6 and s["status"] == "Optimal"

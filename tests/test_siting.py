@@ -131,3 +131,23 @@ def test_set_cover_against_all_subsets(seed):
     g = greedy_cover(cover, w, target, covered=covered)
     x = mip_cover(cover, w, target, covered=covered, warm_start=g)
     assert x.objective == fewest and g.objective >= fewest and g.bound <= fewest
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacitated_against_all_subsets(seed):
+    from analysis.siting import greedy_capacitated, mip_capacitated, served_by
+
+    rng = np.random.default_rng(400 + seed)
+    n, m, p, cap = 7, 25, 3, 120.0
+    t = rng.uniform(1, 900, (n, m))
+    t[rng.random((n, m)) < 0.65] = 0
+    times = sp.csr_array(t)
+    w = rng.integers(1, 60, m).astype(float)
+    covered = rng.random(m) < 0.1
+    best = max(served_by(times, w, list(s), cap, covered)
+               for s in itertools.combinations(range(n), p))
+    g = greedy_capacitated(times, w, p, cap, covered=covered)
+    x = mip_capacitated(times, w, p, cap, covered=covered, warm_start=g)
+    assert g.objective <= served_by(times, w, g.sites, cap, covered) + 1e-6 <= best + 1e-6
+    assert all(gain <= cap + 1e-9 for gain in g.gains)
+    assert x.objective == pytest.approx(best) and x.status == "Optimal"
