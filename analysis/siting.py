@@ -34,6 +34,8 @@ class SitingResult:
         """Relative gap between the objective and the bound (0 when proven optimal)."""
         if self.bound == self.objective:
             return 0.0
+        if not np.isfinite(self.bound):
+            return float("inf")  # no bound known
         return abs(self.bound - self.objective) / max(abs(self.bound), abs(self.objective), 1e-12)
 
 
@@ -309,8 +311,10 @@ def solve_mclp(cover: sp.csr_array, weights: np.ndarray, p: int, *,
     if min_per_group is not None:
         exact = True  # only the MIP enforces minimums
     if not exact:
-        best.bound = _upper_bound(cover, weights, p, covered)
-        best.objective = max(best.objective, 0.0)
+        if groups is None:  # the relaxation ignores quotas, so it would still be valid
+            best.bound = max(best.objective, lagrangian_bound_mclp(
+                cover, weights, p, covered=covered, lower=best.objective))
+            best.solver += "+lagrangian-bound"
         return best
     mip = mip_mclp(cover, weights, p, covered=covered, groups=groups, min_per_group=min_per_group,
                    max_per_group=max_per_group, time_limit_s=time_limit_s, warm_start=best)
@@ -320,13 +324,6 @@ def solve_mclp(cover: sp.csr_array, weights: np.ndarray, p: int, *,
     best.solver = best.solver + "+highs-bound"
     best.status = mip.status
     return best
-
-
-def _upper_bound(cover, weights, p, covered) -> float:
-    """A quick bound: the p largest single-site gains add up to at least the optimum."""
-    w = np.where(covered, 0.0, weights) if covered is not None else np.asarray(weights, float)
-    g = np.sort(sp.csr_array(cover, dtype=np.float64) @ w)[::-1]
-    return float(min(g[:p].sum(), w[np.diff(sp.csc_array(cover).indptr) > 0].sum()))
 
 
 def greedy_cover(cover: sp.csr_array, weights: np.ndarray, target: float, *,
@@ -591,3 +588,40 @@ def mip_capacitated(times: sp.csr_array, weights: np.ndarray, p: int, capacity: 
     objective = served_by(times, weights, sites, capacity, covered)
     return SitingResult(sites, objective, objective if status == "Optimal" else float(bound),
                         "highs-mip", time.perf_counter() - t0, [], status)
+
+
+def lagrangian_bound_mclp(cover: sp.csr_array, weights: np.ndarray, p: int, *,
+                          covered: np.ndarray | None = None, lower: float = 0.0,
+                          iterations: int = 300) -> float:
+    """An upper bound on the maximal-covering optimum by Lagrangian relaxation.
+
+    Relaxing y_i ≤ Σ_j a_ji x_j with multipliers λ ≥ 0 gives, for every λ, the bound
+    L(λ) = Σ_i max(0, w_i − λ_i) + (sum of the p largest (Aλ)_j); subgradient steps
+    (Polyak, towards the best known solution ``lower``) make it tight. Any λ is valid,
+    so the returned value always bounds the optimum from above.
+    """
+    a = sp.csr_array(cover, dtype=np.float64)
+    w = np.where(covered, 0.0, weights) if covered is not None else np.asarray(weights, float)
+    at = a.T.tocsr()
+    lam = np.zeros(len(w))
+    best = np.inf
+    step_scale = 2.0
+    stall = 0
+    for _ in range(iterations):
+        score = a @ lam
+        top = np.argpartition(-score, p - 1)[:p] if p < len(score) else np.arange(len(score))
+        value = float(np.maximum(0.0, w - lam).sum() + score[top].sum())
+        if value < best - 1e-9:
+            best, stall = value, 0
+        else:
+            stall += 1
+            if stall >= 20:
+                step_scale, stall = step_scale / 2, 0
+        x = np.zeros(a.shape[0])
+        x[top] = 1.0
+        g = (at @ x) - (w > lam)  # subgradient of L with respect to λ
+        norm = float(g @ g)
+        if norm == 0 or best - lower <= 1e-9 * max(1.0, best) or step_scale < 1e-6:
+            break
+        lam = np.maximum(0.0, lam - step_scale * (value - lower) / norm * g)
+    return best
