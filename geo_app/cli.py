@@ -40,27 +40,19 @@ def _cmd_map_overview(args: argparse.Namespace) -> int:
 
 
 def _cmd_coverage(args: argparse.Namespace) -> int:
-    from geo_app.coverage import run_coverage, summary_text, write_geopackage
-    from geo_app.inputs import load_demand, load_facilities, study_zones
-    from layers.network import read_network
+    from geo_app import workflow
+    from geo_app.coverage import summary_text, write_geopackage
 
-    net = read_network(args.network, datum=args.datum)
+    inputs = workflow.load_inputs(args.network, args.facilities, args.demand, datum=args.datum,
+                                  townships=args.townships, township_name=args.township_name)
+    net = inputs.network
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments ({args.network})")
-    from geo_app.inputs import is_osm
-    from layers.facilities import load_basket
-
-    facilities = load_facilities(args.facilities, datum=args.datum)
-    basket = list(load_basket()["category"]) if is_osm(args.facilities) else None
-    demand = load_demand(args.demand, network=args.network, datum=args.datum)
-    zones = study_zones(demand, townships=args.townships, township_name=args.township_name)
-    result = run_coverage(net, facilities, demand, minutes=args.minutes, area_type=args.area_type,
-                          speed_m_s=args.speed, steps_speed_m_s=args.steps_speed,
-                          max_snap_m=args.max_snap_m, zones=zones,
-                          isochrones=not args.no_isochrones, categories=basket, dem=args.dem,
-                          sources={"network": str(args.network), "facilities": str(args.facilities),
-                                   "demand": str(args.demand)})
+    result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
+                          area_type=args.area_type, steps_speed_m_s=args.steps_speed,
+                          max_snap_m=args.max_snap_m, isochrones=not args.no_isochrones,
+                          dem=args.dem)
     write_geopackage(result, args.out)
-    if demand["estimate"].any():
+    if inputs.demand["estimate"].any():
         print("population: ESTIMATE from OSM residential buildings (footprint area x levels)")
     print(summary_text(result))
     for w in result.warnings:

@@ -68,6 +68,12 @@ class CoverageResult:
     run_info: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    thresholds_min: dict[str, float] = field(default_factory=dict)
+
+    def info(self, key: str, default: str | None = None) -> str | None:
+        """One entry of ``run_info`` (parameters and provenance), as text."""
+        values = self.run_info.set_index("key")["value"]
+        return str(values[key]) if key in values.index else default
 
 
 def _to_metres(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
@@ -222,7 +228,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     say(1.0, "done")
     return CoverageResult(demand_out, summary, gaps, iso, fac_out, circles,
                           pd.DataFrame({"key": list(info), "value": [str(v) for v in info.values()]}),
-                          warnings, categories)
+                          warnings, categories, limits_min)
 
 
 def life_circles(g: WalkGraph, by_cat: Mapping[str, Snapped], node_times: Mapping[str, np.ndarray],
@@ -280,8 +286,7 @@ def write_geopackage(result: CoverageResult, path: str | Path) -> Path:
 def summary_text(result: CoverageResult) -> str:
     """The summary for a terminal: per category for the study area, then per zone."""
     s = result.summary
-    limits = dict(kv.split("=") for kv in
-                  result.run_info.set_index("key").at["thresholds_min", "value"].split("; "))
+    limits = {c: f"{m:g}" for c, m in result.thresholds_min.items()}
     area = s[s["zone_type"] == "study_area"].iloc[0]
     lines = [f"{'category':<20}{'minutes':>8}{'covered':>14}{'share':>8}"]
     for cat in [*result.categories, "basket"]:

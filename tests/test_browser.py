@@ -7,6 +7,7 @@ Screenshots are saved in test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from urllib.parse import urlparse
@@ -95,3 +96,59 @@ def test_app_draws_map_offline(offline_page, app_url, artifacts):
     offline_page.screenshot(path=str(artifacts / "app_overview.png"), full_page=True)
     assert offline_page.external == []
     assert [e for e in offline_page.errors if "favicon" not in e] == []
+
+
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+
+
+def _wait_for_map(page, layer_text: str, timeout_ms: int = 60_000) -> None:
+    """Wait until the page shows exactly one map whose layer control lists ``layer_text``.
+
+    When the map changes, streamlit-folium briefly shows the old and the new frame.
+    """
+    page.wait_for_function("""([sel, text]) => {
+        const frames = document.querySelectorAll(sel);
+        if (frames.length !== 1 || !frames[0].contentDocument) return false;
+        const control = frames[0].contentDocument.querySelector(".leaflet-control-layers");
+        return !!control && control.innerText.includes(text)
+            && !!frames[0].contentDocument.querySelector(".cq-legend");
+    }""", arg=[MAP_FRAME, layer_text], timeout=timeout_ms)
+
+
+def test_app_coverage_page_offline(offline_page, app_url, artifacts):
+    """The coverage page runs the Helsinki sample and draws it, with the network cut off."""
+    page = offline_page
+    page.goto(app_url)
+    page.get_by_text("覆盖分析 / Coverage").click()
+    page.get_by_role("button", name="运行分析").click()
+    _wait_for_map(page, "居民点 · 可达设施类别数")
+    frame = page.frame_locator(MAP_FRAME)
+    control = frame.locator(".leaflet-control-layers").inner_text()
+    counts = {name: int(n.replace(",", "")) for name, n in
+              re.findall(r"^\s*(.+?) \(([\d,]+)\)$", control, flags=re.M)}
+    residents = counts["居民点 · 可达设施类别数 · 全部设施(整篮)"]
+    gaps = counts["服务缺口(按人口排序) · 全部设施(整篮)"]
+    assert residents > 300 and gaps >= 1 and counts["生活圈(社区服务站)"] >= 1
+    paths = frame.locator("path.leaflet-interactive")
+    assert paths.count() >= residents + gaps  # one circle per resident point, the gaps
+    assert frame.locator(".cq-facility").count() == counts["设施(按类别)"] > 100
+    assert "空白底图(离线)" in control
+    legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
+    for row in ("全部设施(整篮) · 可达类别数", "12 类 (全部)", "距路网过远",
+                "菜市场与生鲜超市 (8)", "轨道交通站"):
+        assert row in legends, row
+    assert frame.locator(".leaflet-control-scale").count() == 1
+    assert page.get_by_text("离线样例:赫尔辛基(OSM,非重庆数据)").count() >= 1
+    assert page.get_by_role("button", name="下载结果(GeoPackage)").count() == 1
+    # another category: the map is redrawn from the kept result, without a new run
+    page.get_by_role("combobox", name="地图显示类别").click()
+    page.get_by_role("option", name="菜市场与生鲜超市").click()
+    _wait_for_map(page, "步行等时圈 · 菜市场与生鲜超市", 30_000)
+    legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
+    assert "菜市场与生鲜超市 · 步行时间(分钟)" in legends and "≤ 5 分钟" in legends
+    page.mouse.move(5, 5)  # no tooltip left open under the pointer
+    page.set_viewport_size({"width": 1400, "height": 1500})  # the app scrolls inside itself
+    frame.locator(".cq-legend").first.wait_for()
+    page.screenshot(path=str(artifacts / "app_coverage.png"))
+    assert page.external == []
+    assert [e for e in page.errors if "favicon" not in e] == []

@@ -109,3 +109,156 @@ def test_choropleth_colours_and_legend(base_layers):
     assert len(set(colours)) == 4 and len(rows) == 4
     with pytest.raises(ValueError, match="expected one of"):
         district_colours(base_layers.districts, "gdp", "zh")
+
+
+# ---------------------------------------------------------------- coverage map
+
+def _page(result, **kw) -> str:
+    """The coverage map's page as the browser reads it (JSON and HTML escapes decoded)."""
+    import html
+
+    from geo_app.maps import coverage_map
+
+    return html.unescape(readable(render_offline(coverage_map(result, **kw))))
+
+
+def _counts(result, category):
+    fac = result.facilities["category"].astype(str)
+    gaps = int((result.gaps["category"] == category).sum())
+    iso = int((result.isochrones["category"] == category).sum())
+    return int((fac == category).sum()), int((fac != category).sum()), gaps, iso
+
+
+def test_coverage_map_of_a_category(helsinki_coverage):
+    r = helsinki_coverage
+    html = _page(r, category="market")
+    own, other, gaps, iso = _counts(r, "market")
+    assert own > 0 and gaps > 0 and iso == own
+    for label in (f"居民点 · 步行时间 · 菜市场与生鲜超市 ({len(r.demand):,})",
+                  f"服务缺口(按人口排序) · 菜市场与生鲜超市 ({gaps})",
+                  f"步行等时圈 · 菜市场与生鲜超市 ({iso})",
+                  f"设施(按类别) · 菜市场与生鲜超市 ({own})", f"其他类别设施 ({other})",
+                  f"生活圈(社区服务站) ({len(r.life_circles)})", "空白底图(离线)",
+                  "OpenStreetMap(需联网)"):
+        assert label in html, label
+    # the legend: minute classes up to the market's 10-minute level, then the rest
+    for row in ("菜市场与生鲜超市 · 步行时间(分钟)", "≤ 5 分钟", "5–10 分钟", "未覆盖 (> 10 分钟)",
+                "距路网过远", "社区卫生服务 (7)", "幼儿园与托育 (0)"):
+        assert row in html, row
+    assert "15 分钟" not in html
+    assert html.count('L.DomUtil.create("div", "cq-legend")') == 2  # classes; categories
+    assert "L.control.scale" in html and "L.control.layers" in html
+    assert external_refs(html) == []
+    assert html.count('"type": "Feature"') < len(r.demand) + len(r.facilities) + gaps + iso + 20
+
+
+def test_coverage_map_of_the_basket(helsinki_coverage):
+    r = helsinki_coverage
+    html = _page(r, category="basket")
+    for label in (f"居民点 · 可达设施类别数 · 全部设施(整篮) ({len(r.demand):,})",
+                  f"设施(按类别) ({len(r.facilities)})", "0–2 类", "9–11 类", "12 类 (全部)"):
+        assert label in html, label
+    assert "步行等时圈 ·" not in html  # isochrones belong to one category
+    assert "其他类别设施" not in html
+    assert external_refs(html) == []
+
+
+def test_coverage_map_in_english(helsinki_coverage):
+    html = _page(helsinki_coverage, category="bus_stop", lang="en", tiles="osm")
+    for label in ("Residents · walking time · bus stop", "Walking isochrones · bus stop",
+                  "Coverage gaps (ranked by residents) · bus stop", "Not covered (> 5 min)",
+                  "Life circles (community hubs)", "Facilities of other categories"):
+        assert label in html, label
+    own = int((helsinki_coverage.isochrones["category"] == "bus_stop").sum())
+    assert own > 40  # more than MAX_ISOCHRONE_TOOLTIPS: drawn dissolved, one tooltip
+    assert html.count('"facilities_n": ') == 1
+
+
+def test_coverage_map_rejects_unknown_category(helsinki_coverage):
+    from geo_app.maps import coverage_map
+
+    with pytest.raises(ValueError, match="unknown category 'pharmacy'"):
+        coverage_map(helsinki_coverage, category="pharmacy")
+
+
+def test_demand_classes():
+    from geo_app.maps import demand_classes, minute_classes
+
+    assert minute_classes(15) == [5, 10, 15]
+    assert minute_classes(30) == [5, 10, 15, 30]
+    assert minute_classes(12) == [5, 10, 12]
+    d = pd.DataFrame({"t_clinic": [60.0, 300.0, 301.0, 899.0, np.nan, np.nan],
+                      "on_network": [True, True, True, True, True, False],
+                      "n_covered": [12, 11, 9, 3, 0, 0]})
+    cls, colours, labels = demand_classes(d, "clinic", 15.0, 12, "en")
+    assert list(cls) == [0, 0, 1, 2, 3, 4]
+    assert labels == ["≤ 5 min", "5–10 min", "10–15 min", "Not covered (> 15 min)",
+                      "Off the network"]
+    assert len(colours) == len(labels)
+    cls, colours, labels = demand_classes(d, "basket", None, 12, "zh")
+    assert list(cls) == [4, 3, 3, 1, 0, 5]
+    assert labels[0] == "0–2 类" and labels[-2] == "12 类 (全部)" and labels[-1] == "距路网过远"
+
+
+def test_demand_grid_weights_by_population():
+    import geopandas as gpd
+    import shapely
+
+    from geo_app.maps import demand_grid
+
+    # three points in one 250 m cell of UTM 35N and one in the next cell east
+    x = np.array([385_010.0, 385_100.0, 385_200.0, 385_300.0])
+    y = np.full(4, 6_672_010.0)
+    pts = gpd.GeoSeries(shapely.points(x, y), crs="EPSG:32635").to_crs(4326)
+    d = gpd.GeoDataFrame({"population": [1.0, 3.0, 0.0, 0.0]}, geometry=pts.values, crs=4326)
+    cells = demand_grid(d, np.array([1.0, 0.0, 1.0, 1.0]), "EPSG:32635")
+    cells = cells.sort_values("points", ascending=False).reset_index(drop=True)
+    assert list(cells["points"]) == [3, 1]
+    assert cells.loc[0, "value"] == pytest.approx(0.25)  # weighted by residents
+    assert cells.loc[1, "value"] == 1.0  # nobody lives there: the plain mean
+    assert cells.to_crs("EPSG:32635").area.round().tolist() == [62_500.0, 62_500.0]
+
+
+def test_coverage_map_aggregates_many_residents(helsinki_coverage, monkeypatch):
+    import dataclasses
+
+    import geopandas as gpd
+    import shapely
+
+    import geo_app.maps as maps
+
+    r = helsinki_coverage
+    n = len(r.demand)
+    monkeypatch.setattr(maps, "AGGREGATE_ABOVE", n)
+    assert "居民点 · 步行时间 · 菜市场与生鲜超市" in _page(r, category="market")
+    monkeypatch.setattr(maps, "AGGREGATE_ABOVE", n - 1)
+    html = _page(r, category="market")
+    assert "居民覆盖率(网格汇总) · 菜市场与生鲜超市" in html
+    assert "菜市场与生鲜超市 · 覆盖率 (250 m 网格)" in html and "80–100%" in html
+    assert "居民点 · 步行时间" not in html
+    html = _page(r, category="basket")
+    assert "平均可达类别数(网格汇总) · 全部设施(整篮)" in html and "9–12 类" in html
+
+    # the real threshold: 50,000 residents' points become a page of a few hundred kB
+    monkeypatch.undo()
+    k = -(-50_000 // n)
+    rng = np.random.default_rng(0)
+    big = pd.concat([r.demand] * k, ignore_index=True)
+    xy = shapely.get_coordinates(big.geometry.values) + rng.normal(0, 3e-4, (len(big), 2))
+    big = gpd.GeoDataFrame(big.drop(columns="geometry"), geometry=shapely.points(xy), crs=4326)
+    html = _page(dataclasses.replace(r, demand=big), category="market")
+    assert "居民覆盖率(网格汇总)" in html
+    assert len(html) < 1_000_000
+
+
+def test_coverage_map_escapes_names(helsinki_coverage):
+    import dataclasses
+
+    r = helsinki_coverage
+    fac = r.facilities.copy()
+    fac.loc[fac.index[0], "name"] = "<img src=x onerror=alert(1)>"
+    from geo_app.maps import coverage_map
+
+    page = readable(render_offline(coverage_map(dataclasses.replace(r, facilities=fac))))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # tooltips are HTML: names are text
+    assert "<img src=x" not in page
