@@ -19,16 +19,20 @@ def reached_segments(graph: WalkGraph, node_time_s: np.ndarray, limit_s: float) 
     the piece next to j is walkable for a fraction (limit − t[j]) / w of the edge.
     Returns shapely LineStrings in the graph's CRS.
     """
-    coo = graph.time.tocoo()
+    return _segments(graph.time.tocoo(), graph.x, graph.y, node_time_s, limit_s)
+
+
+def _segments(coo, x: np.ndarray, y: np.ndarray, node_time_s: np.ndarray,
+              limit_s: float) -> np.ndarray:
     i, j, w = coo.row, coo.col, coo.data
     tj = node_time_s[j]
     ok = np.isfinite(tj) & (tj <= limit_s)
     i, j, w, tj = i[ok], j[ok], w[ok], tj[ok]
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(w > 0, np.clip((limit_s - tj) / w, 0.0, 1.0), 1.0)
-    x0, y0 = graph.x[j], graph.y[j]
-    x1 = x0 + frac * (graph.x[i] - x0)
-    y1 = y0 + frac * (graph.y[i] - y0)
+    x0, y0 = x[j], y[j]
+    x1 = x0 + frac * (x[i] - x0)
+    y1 = y0 + frac * (y[i] - y0)
     coords = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
     return shapely.linestrings(coords)
 
@@ -74,25 +78,29 @@ def band(lines: np.ndarray, buffer_m: float = DEFAULT_BUFFER_M, *,
 
 def facility_isochrones(graph: WalkGraph, nodes: np.ndarray, access_s: np.ndarray,
                         limit_s: float, *, buffer_m: float = DEFAULT_BUFFER_M,
-                        batch: int = 16) -> list[shapely.Geometry]:
+                        batch: int = 64) -> list[shapely.Geometry]:
     """Area from which each facility is reached within ``limit_s`` (graph CRS, metres).
 
     The facility's own access walk is taken off its budget. Bounded Dijkstra per
-    facility (batched); partly walked edges count up to where the time runs out.
+    facility on the part of the graph it can reach; partly walked edges count up to
+    where the time runs out.
     """
-    out: list[shapely.Geometry] = []
+    from analysis.paths import local_graphs
+
     nodes = np.asarray(nodes, dtype=np.int64)
     budget = limit_s - np.asarray(access_s, float)
-    for start in range(0, len(nodes), batch):
-        idx = nodes[start:start + batch]
-        lim = float(budget[start:start + batch].max())
-        if lim < 0:
-            out.extend(shapely.Polygon() for _ in idx)
-            continue
-        times = np.atleast_2d(dijkstra(graph.reverse, directed=True, indices=idx, limit=lim))
-        for row, b in zip(times, budget[start:start + batch]):
-            out.append(band(reached_segments(graph, row, b), buffer_m) if b >= 0
-                       else shapely.Polygon())
+    out: list[shapely.Geometry] = [shapely.Polygon()] * len(nodes)
+    for members, local, sub in local_graphs(graph, nodes, budget):
+        fwd = graph.time[local][:, local].tocoo()
+        x, y = graph.x[local], graph.y[local]
+        lsrc = np.searchsorted(local, nodes[members])
+        for b in range(0, len(members), batch):
+            sel = members[b:b + batch]
+            lim = float(budget[sel].max())
+            times = np.atleast_2d(dijkstra(sub, directed=True, indices=lsrc[b:b + batch],
+                                           limit=lim))
+            for k, row in zip(sel, times):
+                out[k] = band(_segments(fwd, x, y, row, budget[k]), buffer_m)
     return out
 
 

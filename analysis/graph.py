@@ -42,6 +42,17 @@ class WalkGraph:
         return self.time if same else t
 
     @cached_property
+    def max_straight_speed_m_s(self) -> float:
+        """Fastest straight-line progress along any edge (m/s): no walk of ``t`` seconds ends
+        farther than ``t`` times this from where it started."""
+        coo = self.time.tocoo()
+        dist = np.hypot(self.x[coo.row] - self.x[coo.col], self.y[coo.row] - self.y[coo.col])
+        if np.any((coo.data <= 0) & (dist > 0)):
+            return float("inf")
+        ok = coo.data > 0
+        return float((dist[ok] / coo.data[ok]).max()) if ok.any() else 0.0
+
+    @cached_property
     def kdtree(self):
         """KD-tree of node coordinates (metres) for nearest-node joins."""
         from scipy.spatial import cKDTree

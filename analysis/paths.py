@@ -89,8 +89,9 @@ def source_point_times(graph: WalkGraph, source_nodes: np.ndarray, source_access
 
     Only pairs within ``limit_s`` (access walks at both ends included) are stored, so
     memory grows with covered pairs. Points off the network (node -1) get no entries.
-    Bounded Dijkstra from each source on the reversed graph, in batches whose dense
-    work array stays under ``max_batch_cells`` values.
+    Bounded Dijkstra from each source on the reversed graph, restricted to the nodes a
+    walk of ``limit_s`` can reach at all (see :func:`local_graphs`), in batches whose
+    dense work array stays under ``max_batch_cells`` values.
     """
     src = np.asarray(source_nodes, np.int64)
     s_acc = np.asarray(source_access_s, float)
@@ -102,31 +103,33 @@ def source_point_times(graph: WalkGraph, source_nodes: np.ndarray, source_access
     order = on[np.argsort(pn[on], kind="stable")]
     node_ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(pn[order], minlength=n), out=node_ptr[1:])
-    nodes_with_points = np.flatnonzero(np.diff(node_ptr) > 0)
-    batch = max(1, int(max_batch_cells // max(n, 1)))
+    has_points = np.diff(node_ptr) > 0
     rows, cols, vals = [], [], []
-    for start in range(0, n_src, batch):
-        idx = np.arange(start, min(start + batch, n_src))
-        ok = idx[(src[idx] >= 0) & (s_acc[idx] <= limit_s)]
-        if len(ok) == 0:
-            continue
+    for ok, local, sub in local_graphs(graph, src, limit_s - s_acc):
         lim = float(limit_s - s_acc[ok].min())
-        d = np.atleast_2d(dijkstra(graph.reverse, directed=True, indices=src[ok], limit=lim))
-        d = d[:, nodes_with_points] + s_acc[ok][:, None]
-        r, c = np.nonzero(d <= limit_s)
-        if len(r) == 0:
+        here = np.flatnonzero(has_points[local])  # local indices of nodes holding points
+        if len(here) == 0:
             continue
-        node = nodes_with_points[c]
-        counts = node_ptr[node + 1] - node_ptr[node]
-        rr = np.repeat(r, counts)
-        first = np.repeat(node_ptr[node], counts)
-        offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        pts = order[first + offs]
-        t = np.repeat(d[r, c], counts) + p_acc[pts]
-        keep = t <= limit_s
-        rows.append(ok[rr[keep]])
-        cols.append(pts[keep])
-        vals.append(t[keep])
+        batch = max(1, int(max_batch_cells // max(len(local), 1)))
+        lsrc = np.searchsorted(local, src[ok])
+        for b in range(0, len(ok), batch):
+            sel = slice(b, b + batch)
+            d = np.atleast_2d(dijkstra(sub, directed=True, indices=lsrc[sel], limit=lim))
+            d = d[:, here] + s_acc[ok[sel]][:, None]
+            r, c = np.nonzero(d <= limit_s)
+            if len(r) == 0:
+                continue
+            node = local[here[c]]
+            counts = node_ptr[node + 1] - node_ptr[node]
+            rr = np.repeat(r, counts)
+            first = np.repeat(node_ptr[node], counts)
+            offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            pts = order[first + offs]
+            t = np.repeat(d[r, c], counts) + p_acc[pts]
+            keep = t <= limit_s
+            rows.append(ok[sel][rr[keep]])
+            cols.append(pts[keep])
+            vals.append(t[keep])
     if rows:
         rows_a, cols_a, vals_a = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     else:
@@ -134,3 +137,39 @@ def source_point_times(graph: WalkGraph, source_nodes: np.ndarray, source_access
         vals_a = np.zeros(0)
     m = sp.coo_array((vals_a, (rows_a, cols_a)), shape=(n_src, n_pts)).tocsr()
     return m
+
+
+def local_graphs(graph: WalkGraph, source_nodes: np.ndarray, budget_s: np.ndarray, *,
+                 min_tile_m: float = 500.0):
+    """Group sources by map tile and yield each group with the only subgraph it can reach.
+
+    A walk of ``budget_s`` seconds never ends farther (straight line) than
+    ``budget_s × graph.max_straight_speed_m_s`` from its start, and neither does any node
+    on it, so the subgraph induced by the nodes within that distance of a tile gives the
+    same times as the whole graph. Yields ``(source indices, local node ids (sorted),
+    reversed sub-CSR)``; sources off the network or with a negative budget are skipped.
+    """
+    src = np.asarray(source_nodes, np.int64)
+    budget = np.asarray(budget_s, float)
+    usable = np.flatnonzero((src >= 0) & (budget >= 0))
+    if len(usable) == 0:
+        return
+    reach = float(budget[usable].max()) * graph.max_straight_speed_m_s
+    if not np.isfinite(reach):
+        yield usable, np.arange(graph.n_nodes), graph.reverse
+        return
+    tile = max(reach, min_tile_m)
+    tx = np.floor(graph.x[src[usable]] / tile).astype(np.int64)
+    ty = np.floor(graph.y[src[usable]] / tile).astype(np.int64)
+    keys, inv = np.unique(np.column_stack([tx, ty]), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    by_tile = np.argsort(inv, kind="stable")
+    bounds = np.searchsorted(inv[by_tile], np.arange(len(keys) + 1))
+    half = tile / 2
+    for k, (i, j) in enumerate(keys):
+        members = usable[by_tile[bounds[k]:bounds[k + 1]]]
+        cx, cy = (i + 0.5) * tile, (j + 0.5) * tile
+        local = np.sort(np.asarray(graph.kdtree.query_ball_point(
+            [cx, cy], r=np.hypot(half, half) + reach + 1e-6), dtype=np.int64))
+        sub = graph.reverse[local][:, local]
+        yield members, local, sub

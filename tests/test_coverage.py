@@ -158,3 +158,24 @@ def test_snap_marks_off_network_points():
                     speed_m_s=1.5, max_dist_m=500)
     assert list(s.node) == [0, 1, -1]
     np.testing.assert_allclose(s.access_s, [20.0, 0.0, math.inf])
+
+
+@pytest.mark.parametrize("slope", [False, True])
+def test_source_point_times_equal_one_search_per_source(slope):
+    from analysis.paths import source_point_times
+
+    rng = np.random.default_rng(5)
+    g = grid_graph(rng, side=40, slope=slope)  # 4 km across: tiles and local subgraphs kick in
+    d = snap_points(g, rng.uniform(-600, 4000, 2000), rng.uniform(0, 4000, 2000), speed_m_s=1.0)
+    c = snap_points(g, rng.uniform(0, 3900, 60), rng.uniform(0, 3900, 60), speed_m_s=1.0)
+    m = source_point_times(g, c.node, c.access_s, d.node, d.access_s, limit_s=500,
+                           max_batch_cells=5_000)
+    assert m.nnz > 500
+    for j in range(60):
+        nt = nearest_times_s(g, [c.node[j]], [c.access_s[j]], limit_s=500)
+        want = np.where(d.node >= 0, nt[np.maximum(d.node, 0)] + d.access_s, np.inf)
+        want[want > 500] = np.inf
+        got = np.full(2000, np.inf)
+        row = m[[j]]
+        got[row.indices] = row.data
+        np.testing.assert_allclose(got, want, atol=1e-9)
