@@ -481,7 +481,6 @@ def mip_pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: 
     if warm_start is not None:
         x0 = np.zeros(n)
         x0[warm_start.sites] = 1
-        c = _site_costs(sp.csr_array(times), warm_start.sites, base)
         # each demand to its nearest chosen site when that beats its fallback cost
         ok = np.flatnonzero((x0[t.row] > 0) & (t.data < base[t.col]))
         ok = ok[np.lexsort((t.data[ok], t.col[ok]))]

@@ -86,7 +86,7 @@ def part_a(raw_dir: Path, quick: bool) -> None:
     spopt_t = None
     try:
         import pulp
-        from spopt.locate import MCLP, PMedian
+        from spopt.locate import MCLP
 
         dense = np.full(times.shape, 1e9)
         coo = times.tocoo()

@@ -65,7 +65,6 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 def _siting_inputs(args: argparse.Namespace):
     """Network, demand, existing facilities and the prepared siting run for site/evaluate."""
     from geo_app.inputs import load_demand, load_facilities
-    from geo_app.siting import prepare
     from layers.network import read_network
 
     net = read_network(args.network, datum=args.datum)
@@ -96,35 +95,23 @@ def _cmd_site(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geo_app.export import write_gpkg_layers
-    from geo_app.inputs import is_osm
     from geo_app.pipeline import walk_graph_from_network
     from geo_app.siting import (
         district_groups,
-        grid_candidates,
-        osm_candidates,
         prepare,
-        read_sites,
         sites_frame,
         solve,
         summary_frame,
         uncovered_frame,
     )
+    from geo_app.siting_workflow import candidate_sites
     from layers import load_districts
 
     net, demand, existing = _siting_inputs(args)
     graph = walk_graph_from_network(net, speed_m_s=args.speed)
-    spec = str(args.candidates)
-    if spec.startswith("grid:"):
-        try:
-            spacing = float(spec.split(":", 1)[1])
-        except ValueError:
-            raise ValueError(f"--candidates {spec}: write grid:METRES, e.g. grid:300") from None
-        candidates = grid_candidates(graph, spacing, max_snap_m=args.max_snap_m)
-    elif spec == "osm" or is_osm(spec):
-        candidates = osm_candidates(args.network if spec == "osm" else spec)
-    else:
-        candidates = read_sites(spec, datum=args.datum)
-    print(f"candidates: {len(candidates):,} ({spec})")
+    candidates = candidate_sites(args.candidates, graph, network=args.network, datum=args.datum,
+                                 max_snap_m=args.max_snap_m)
+    print(f"candidates: {len(candidates):,} ({args.candidates})")
     run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
                   speed_m_s=args.speed, max_snap_m=args.max_snap_m)
     groups = lo = hi = None

@@ -76,7 +76,8 @@ class CoverageResult:
         return str(values[key]) if key in values.index else default
 
 
-def _to_metres(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
+def to_metres(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """x, y (metres in ``crs``) of a WGS-84 point layer."""
     pts = gdf.geometry.values
     t = Transformer.from_crs(4326, crs, always_xy=True)
     x, y = t.transform(shapely.get_x(pts), shapely.get_y(pts))
@@ -132,7 +133,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     limits_s = {c: 60.0 * m for c, m in limits_min.items()}
 
     say(0.15, "joining facilities and residents to the network")
-    fx, fy = _to_metres(facilities, g.crs)
+    fx, fy = to_metres(facilities, g.crs)
     fsnap = snap_points(g, fx, fy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     by_cat: dict[str, Snapped] = {}
     for cat in categories:
@@ -147,7 +148,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                             f"{max_snap_m:g} m from the network and were not used")
         if off == m.sum():
             warnings.append(f"no '{cat}' facility is on the network: nobody is covered")
-    dx, dy = _to_metres(demand, g.crs)
+    dx, dy = to_metres(demand, g.crs)
     dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     n_off = int((~dsnap.on_network).sum())
     pop = demand["population"].to_numpy(float)

@@ -230,9 +230,9 @@ def _new_map(tiles: str, lang: str, height: str, **options) -> folium.Map:
     return m
 
 
-def _finish(m: folium.Map, bounds: np.ndarray) -> None:
+def _finish(m: folium.Map, bounds: np.ndarray, collapsed: bool = False) -> None:
     """Add the layer control and fit the view to (west, south, east, north) degrees."""
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=collapsed).add_to(m)
     west, south, east, north = bounds
     m.fit_bounds([[south, west], [north, east]])
 
@@ -550,4 +550,153 @@ def coverage_map(result, *, category: str = "basket", lang: str = "zh", tiles: s
     Legend(title, rows).add_to(m)
     Legend(t("cov_facilities", lang), categories, position="bottomleft").add_to(m)
     _finish(m, result.demand.total_bounds)
+    return m
+
+
+# ---------------------------------------------------------------- siting map
+
+_BEFORE, _NEW = "#4393c3", "#1a9850"  # residents covered by existing facilities / newly
+_SITE, _CATCHMENT, _EXISTING, _CANDIDATE = "#54278f", "#807dba", "#252525", "#a6761d"
+_STATUS_KEYS = ("covered_before", "newly_covered", "still_uncovered", "off_network")
+
+
+def demand_status(run, evaluation) -> np.ndarray:
+    """Per demand point: 0 covered before (existing facilities), 1 newly covered by the
+    proposal, 2 still uncovered, 3 off the network."""
+    status = np.where(run.covered, 0, np.where(evaluation.uncovered, 2, 1))
+    return np.where(run.demand_snap.on_network, status, 3)
+
+
+def _status_points_layer(m: folium.Map, run, status: np.ndarray, lang: str) -> None:
+    d = run.demand
+    props = pd.DataFrame({"k": status,
+                          "coverage_status": [t(_STATUS_KEYS[k], lang) for k in status],
+                          "population": d["population"].round(1)})
+    styles = [{"fillColor": c, "color": "#444444", "weight": 0.5, "fillOpacity": 0.95}
+              for c in (_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK)]
+    _class_layer(_features(props, d.geometry.values, 5), styles,
+                 f"{t('site_demand', lang)} ({len(d):,})", ["coverage_status", "population"],
+                 lang, marker=folium.CircleMarker(radius=4 if len(d) <= CANVAS_ABOVE else 3,
+                                                  fill=True)).add_to(m)
+
+
+def _status_cells_layer(m: folium.Map, run, status: np.ndarray, lang: str) -> None:
+    """Residents summed into grid cells, each coloured by the status most of its residents have."""
+    crs = run.graph.crs
+    shares = [demand_grid(run.demand, status == k, crs) for k in (0, 1)]
+    before, new = shares[0]["value"].to_numpy(), shares[1]["value"].to_numpy()
+    cls = np.argmax(np.column_stack([before, new, 1 - before - new]), axis=1)
+    cells = shares[0]
+    props = pd.DataFrame({"k": cls, "covered_before": [f"{100 * v:.0f}%" for v in before],
+                          "newly_covered": [f"{100 * v:.0f}%" for v in new],
+                          "population": cells["population"].round(), "points": cells["points"]})
+    styles = [{"fillColor": c, "color": c, "weight": 0.5, "fillOpacity": 0.6}
+              for c in (_BEFORE, _NEW, _NOT_COVERED)]
+    _class_layer(_features(props, cells.geometry.values, 5), styles,
+                 f"{t('site_grid', lang)} ({len(cells):,} × {GRID_CELL_M:g} m)",
+                 ["covered_before", "newly_covered", "population", "points"], lang).add_to(m)
+
+
+def site_catchments(run, sites: list[int]) -> gpd.GeoSeries:
+    """Area from which each site is reached within the run's threshold (the graph's metric CRS)."""
+    from analysis.areas import facility_isochrones
+
+    snap = run.cand_snap
+    polys = facility_isochrones(run.graph, snap.node[sites], snap.access_s[sites], run.threshold_s)
+    return gpd.GeoSeries(polys, crs=run.graph.crs)
+
+
+def _site_icon(number: int) -> dict:
+    """``L.divIcon`` options of a proposed site: a disc with its order number."""
+    return {"className": "cq-site", "iconSize": [24, 24],
+            "html": f'<div style="width:24px;height:24px;box-sizing:border-box;border-radius:50%;'
+                    f'background:{_SITE};border:2px solid #fff;box-shadow:0 0 3px #000;'
+                    f'color:#fff;font:bold 12px/20px sans-serif;text-align:center">{number}</div>'}
+
+
+def _sites_layers(m: folium.Map, run, evaluation, lang: str) -> None:
+    table = evaluation.sites
+    sites = [int(s) for s in table["site"]]
+    c = run.candidates.iloc[sites]
+    names = _escaped(c["name"]) if "name" in c.columns else [str(s) for s in sites]
+    minutes = run.threshold_s / 60
+    catchments = site_catchments(run, sites)
+    props = pd.DataFrame({"order": np.arange(1, len(sites) + 1), "name": names,
+                          "area_km2": [f"{a / 1e6:.2f}" for a in catchments.area]})
+    style = {"color": _CATCHMENT, "weight": 1.5, "fillColor": _CATCHMENT, "fillOpacity": 0.1}
+    shapes = shapely.simplify(catchments.to_crs(4326).values, 2e-5)  # ~2 m: display only
+    _plain_layer(_features(props, shapes, 5), style,
+                 f"{t('catchments', lang)} ({minutes:g} {t('minutes_unit', lang)})",
+                 list(props.columns), lang).add_to(m)
+    props = pd.DataFrame({"k": np.arange(len(sites)), "order": np.arange(1, len(sites) + 1),
+                          "name": names, **{col: [_fmt_int(v) for v in table[col]]
+                                            for col in ("gain_alone", "unique_gain", "overlap")}})
+    # clicks on a site reach the map (and the app, which removes the site)
+    icons = [_site_icon(i + 1) for i in range(len(sites))]
+    _class_layer(_features(props, c.geometry.values), icons,
+                 f"{t('proposed_sites', lang)} ({len(sites)})",
+                 ["order", "name", "gain_alone", "unique_gain", "overlap"], lang,
+                 marker=folium.Marker(icon=folium.DivIcon(), bubbling_mouse_events=True)).add_to(m)
+
+
+def _candidates_layer(m: folium.Map, run, lang: str) -> None:
+    c = run.candidates
+    props = pd.DataFrame({"name": _escaped(c["name"]) if "name" in c.columns else "",
+                          "snap_m": [_fmt_int(v) for v in run.cand_snap.dist_m]})
+    data = _features(props, c.geometry.values)
+    folium.GeoJson(data, name=f"{t('candidates', lang)} ({len(c):,})", show=False,
+                   marker=folium.CircleMarker(radius=3, fill=True, fill_color=_CANDIDATE,
+                                              fill_opacity=0.9, color=_CANDIDATE, weight=1),
+                   tooltip=_tooltip(data, ["name", "snap_m"], lang)).add_to(m)
+
+
+def _existing_layer(m: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> None:
+    props = pd.DataFrame({"k": np.zeros(len(existing), int),
+                          "name": _escaped(existing["name"]) if "name" in existing.columns else "",
+                          "category": [facility_label(str(c), lang) for c in existing["category"]]})
+    _class_layer(_features(props, existing.geometry.values), [_facility_icon(_EXISTING, 12)],
+                 f"{t('existing', lang)} ({len(existing)})", ["name", "category"], lang,
+                 marker=folium.Marker(icon=folium.DivIcon())).add_to(m)
+
+
+def siting_map(run, result_or_sites, *, lang: str = "zh", tiles: str = "blank", evaluation=None,
+               existing: gpd.GeoDataFrame | None = None, height: str = "100%",
+               compact: bool = False) -> folium.Map:
+    """Map of a siting proposal on a :class:`~geo_app.siting.SitingRun`.
+
+    ``result_or_sites`` is a :class:`~analysis.siting.SitingResult` or candidate indices.
+    Layers: residents coloured covered before (existing facilities) / newly covered / still
+    uncovered / off the network (summed into 250 m cells, coloured by the majority, above
+    20,000 points); each site's catchment (walking isochrone of the run's threshold);
+    the sites as numbered markers with their gains (persons: alone, unique, overlap);
+    ``existing`` facilities; the candidates (hidden at first). With legend, layer control,
+    scale bar and base layers; the view fits the residents. ``compact`` (a small map):
+    no legend, the layer control folded.
+    """
+    from geo_app.siting import evaluate
+
+    sites = list(getattr(result_or_sites, "sites", result_or_sites))
+    evaluation = evaluate(run, sites) if evaluation is None else evaluation
+    if [int(s) for s in evaluation.sites["site"]] != [int(s) for s in sites]:
+        raise ValueError("the evaluation is of other sites than the ones to draw")
+    status = demand_status(run, evaluation)
+    many = min(len(run.demand), AGGREGATE_ABOVE) + len(run.candidates) > CANVAS_ABOVE
+    m = _new_map(tiles, lang, height, prefer_canvas=many, zoom_snap=0.25)
+    if len(run.demand) > AGGREGATE_ABOVE:
+        _status_cells_layer(m, run, status, lang)
+    else:
+        _status_points_layer(m, run, status, lang)
+    _candidates_layer(m, run, lang)
+    if existing is not None and len(existing):
+        _existing_layer(m, existing, lang)
+    _sites_layers(m, run, evaluation, lang)
+    rows = [(c, t(k, lang)) for c, k in zip((_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK),
+                                             _STATUS_KEYS)]
+    rows += [(_SITE, t("proposed_sites", lang)), (_CATCHMENT, t("catchments", lang)),
+             (_CANDIDATE, t("candidates", lang))]
+    if existing is not None and len(existing):
+        rows.append((_EXISTING, t("existing", lang)))
+    if not compact:
+        Legend(t("coverage_status", lang), rows).add_to(m)
+    _finish(m, run.demand.total_bounds, collapsed=compact)
     return m

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,7 +29,7 @@ from analysis.siting import (
     solve_mclp,
 )
 from analysis.snap import DEFAULT_MAX_SNAP_M, Snapped, snap_points
-from geo_app.coverage import _to_metres
+from geo_app.coverage import to_metres
 from geo_app.pipeline import walk_graph_from_network
 from layers.network import StreetNetwork
 
@@ -101,8 +102,9 @@ class SitingRun:
         """Demand already covered by existing facilities."""
         return self.existing_s <= self.threshold_s
 
-    @property
+    @cached_property
     def cover(self) -> sp.csr_array:
+        """0/1 candidates × demand coverage (built once per run; runs are replaced, not edited)."""
         return coverage_matrix(self.times, self.threshold_s)
 
 
@@ -121,9 +123,9 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
     g = net if isinstance(net, WalkGraph) else walk_graph_from_network(net, speed_m_s=speed_m_s)
     limit = 60.0 * minutes
     warnings = []
-    dx, dy = _to_metres(demand, g.crs)
+    dx, dy = to_metres(demand, g.crs)
     dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
-    cx, cy = _to_metres(candidates, g.crs)
+    cx, cy = to_metres(candidates, g.crs)
     csnap = snap_points(g, cx, cy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     off = int((~csnap.on_network).sum())
     if off:
@@ -137,7 +139,7 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
         raise ValueError(f"no demand is within {minutes:g} minutes' walk of any candidate")
     existing_s = np.full(len(demand), np.inf)
     if existing is not None and len(existing):
-        ex, ey = _to_metres(existing, g.crs)
+        ex, ey = to_metres(existing, g.crs)
         es = snap_points(g, ex, ey, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
         on = es.on_network
         existing_s = point_times(nearest_times_s(g, es.node[on], es.access_s[on], limit_s=limit),

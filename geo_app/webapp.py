@@ -33,6 +33,7 @@ UPLOAD_SUFFIXES = {
     "network": (".osm.pbf", ".pbf", ".osm", ".xml", ".geojson", ".json", ".gpkg"),
     "facilities": (".csv", ".geojson", ".json", ".gpkg", ".osm.pbf", ".pbf", ".osm"),
     "demand": (".csv", ".geojson", ".json", ".gpkg", ".tif", ".tiff"),
+    "candidates": (".csv", ".geojson", ".json", ".gpkg", ".osm.pbf", ".pbf", ".osm"),
 }
 
 
@@ -44,7 +45,7 @@ def upload_types(kind: str) -> list[str]:
 def save_upload(kind: str, name: str, data: bytes, directory: str | Path = UPLOAD_DIR) -> Path:
     """Save an uploaded file for the loaders and return its path.
 
-    ``kind`` is one of {"network", "facilities", "demand"}. Files are stored under the
+    ``kind`` is one of {"network", "facilities", "demand", "candidates"}. Files are stored under the
     hash of their content, so the path identifies the content (a cache key) and the same
     upload is written once. Raises ``ValueError`` for a file type the loader of ``kind``
     does not read or a file over :data:`MAX_UPLOAD_MB` megabytes.

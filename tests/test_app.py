@@ -120,3 +120,97 @@ def test_coverage_page_shows_input_errors(monkeypatch, tmp_path):
     assert "输入数据有误" in at.error[0].value and "broken.osm.pbf" in at.error[0].value
     assert "not a readable OSM PBF file" in at.error[0].value
     assert not at.dataframe
+
+
+def _table(at, item_label: str) -> dict:
+    """The siting summary table as {item: value}."""
+    table = at.table[0].value
+    return dict(zip(table[item_label], table.iloc[:, 1]))
+
+
+def test_siting_page_on_the_sample(app):
+    app.sidebar.radio(key="page").set_value("siting").run()
+    assert not app.exception and not app.error
+    assert app.sidebar.radio(key="site_source").value == "sample"
+    assert "离线样例:赫尔辛基(OSM,非重庆数据)" in [c.value for c in app.caption]
+    assert app.sidebar.selectbox(key="site_category").value == "community_service"
+    assert app.sidebar.number_input(key="site_spacing").value == 200
+    assert app.sidebar.number_input(key="site_n").value == 5
+    assert [i.value for i in app.info] == ["设置输入和参数后点击“运行选址”。"]
+    app.sidebar.number_input(key="site_spacing").set_value(300.0)
+    app.sidebar.number_input(key="site_n").set_value(3)
+    app.sidebar.button(key="site_run").click().run()
+    assert not app.exception and not app.error
+    summary = _table(app, "项目")
+    assert summary["最优性差距"] == "0.00 %" and summary["求解状态"] == "Optimal"
+    assert summary["方案站点数"] == "3" and summary["居民总数"] == "25,479"
+    sites = app.dataframe[0].value
+    assert len(sites) == 3 and list(sites["序号"]) == [1, 2, 3]
+    newly = int(summary["新增覆盖"].split()[0].replace(",", ""))
+    assert sites["按序边际增益(人)"].sum() == pytest.approx(newly, abs=2)  # rounded each
+    assert {"下载方案包(ZIP:GeoPackage + CSV + HTML报告)", "下载报告(HTML)",
+            "下载地图(HTML,离线可用)"} <= {b.label for b in app.get("download_button")}
+
+    # a click on the map, as st_folium reports it, in a gap: a site is added there
+    state = app.session_state["site_state"]
+    from geo_app.siting import evaluate
+
+    gap = state["run"].demand.geometry[evaluate(state["run"], state["proposal"]).uncovered].iloc[0]
+    app.session_state["site_map"] = {"last_clicked": {"lat": gap.y, "lng": gap.x}}
+    app.run()
+    assert not app.exception
+    assert app.success[0].value.startswith("已新增站点 新增点 1 · 新增覆盖")
+    after = _table(app, "项目")
+    assert after["方案站点数"] == "4"
+    assert int(after["新增覆盖"].split()[0].replace(",", "")) > newly
+    assert any(c.value.startswith("增益重算用时") and c.value.endswith(" ms") for c in app.caption)
+    assert [m.delta for m in app.metric if m.label == "新增覆盖"][0].startswith("+")
+    assert len(app.dataframe[0].value) == 4
+    # a rerun does not click again; the same point again removes the site
+    app.run()
+    assert _table(app, "项目")["方案站点数"] == "4"
+    app.session_state["site_map"] = {"last_clicked": {"lat": gap.y, "lng": gap.x}}
+    app.run()
+    assert _table(app, "项目")["方案站点数"] == "3"
+    assert app.success[0].value.startswith("已移除站点 新增点 1")
+
+    # save, switch to set cover, run, save: the two side by side
+    app.text_input(key="site_scenario_name").input("MCLP 3")
+    app.button(key="site_save").click().run()
+    assert app.success[-1].value == "已保存方案: MCLP 3"
+    app.sidebar.radio(key="site_objective").set_value("cover").run()
+    assert [i.value for i in app.info] == ["设置输入和参数后点击“运行选址”。"]
+    app.sidebar.slider(key="site_target").set_value(0.85)
+    app.sidebar.button(key="site_run").click().run()
+    assert not app.exception and not app.error
+    summary = _table(app, "项目")
+    assert summary["优化目标"] == "集合覆盖(达到目标覆盖率的最少站点)"
+    assert float(summary["方案实施后覆盖率"].split()[0]) >= 85
+    app.button(key="site_save").click().run()
+    assert app.success[-1].value == "已保存方案: 方案 2"
+    assert [s.value for s in app.selectbox if s.key in ("site_cmp_left", "site_cmp_right")] == [
+        "MCLP 3", "方案 2"]
+    assert len(app.table) == 3  # the summary, and one a scenario
+    assert _table(app, "项目")["优化目标"] != app.table[1].value.iloc[0, 1]
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+    assert "Optimality gap" in list(app.table[0].value["Item"])
+
+
+def test_siting_page_osm_candidates_and_errors(app):
+    app.sidebar.radio(key="page").set_value("siting").run()
+    app.sidebar.radio(key="site_cand").set_value("osm").run()  # community centres and the like
+    app.sidebar.selectbox(key="site_category").set_value("").run()  # no existing facilities
+    app.sidebar.button(key="site_run").click().run()
+    assert not app.exception and not app.error
+    assert _table(app, "项目")["现有设施已覆盖"].startswith("0 ")
+    assert len(app.dataframe[0].value) == 5
+    app.sidebar.number_input(key="site_n").set_value(500)  # more than there are candidates
+    app.sidebar.button(key="site_run").click().run()
+    assert not app.exception
+    assert len(app.error) == 1 and "输入数据有误" in app.error[0].value
+    assert "candidates can be reached" in app.error[0].value
+    app.sidebar.radio(key="site_cand").set_value("file").run()
+    assert not app.exception
+    assert app.sidebar.button(key="site_run").disabled
+    assert [i.value for i in app.info] == ["请上传候选点文件。"]

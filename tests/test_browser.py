@@ -99,6 +99,7 @@ def test_app_draws_map_offline(offline_page, app_url, artifacts):
 
 
 MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+UNCOVERED = "#d73027"  # the siting map's residents still uncovered
 
 
 def _wait_for_map(page, layer_text: str, timeout_ms: int = 60_000) -> None:
@@ -115,14 +116,30 @@ def _wait_for_map(page, layer_text: str, timeout_ms: int = 60_000) -> None:
     }""", arg=[MAP_FRAME, layer_text], timeout=timeout_ms)
 
 
+def _run_page(page, app_url: str, page_label: str, button: str, layer_text: str):
+    """Open a page of the app, press its run button and wait for the map; returns its frame."""
+    page.goto(app_url)
+    page.get_by_text(page_label).click()
+    page.get_by_role("button", name=button).click()
+    _wait_for_map(page, layer_text)
+    return page.frame_locator(MAP_FRAME)
+
+
+def _screenshot_offline(page, frame, path) -> None:
+    """Screenshot the page tall enough for what is under the map (the app scrolls inside
+    itself); nothing may have been fetched from elsewhere and no script may have failed."""
+    page.mouse.move(5, 5)  # no tooltip left open under the pointer
+    page.set_viewport_size({"width": 1400, "height": 1500})
+    frame.locator(".cq-legend").first.wait_for()
+    page.screenshot(path=str(path))
+    assert page.external == []
+    assert [e for e in page.errors if "favicon" not in e] == []
+
+
 def test_app_coverage_page_offline(offline_page, app_url, artifacts):
     """The coverage page runs the Helsinki sample and draws it, with the network cut off."""
     page = offline_page
-    page.goto(app_url)
-    page.get_by_text("覆盖分析 / Coverage").click()
-    page.get_by_role("button", name="运行分析").click()
-    _wait_for_map(page, "居民点 · 可达设施类别数")
-    frame = page.frame_locator(MAP_FRAME)
+    frame = _run_page(page, app_url, "覆盖分析 / Coverage", "运行分析", "居民点 · 可达设施类别数")
     control = frame.locator(".leaflet-control-layers").inner_text()
     counts = {name: int(n.replace(",", "")) for name, n in
               re.findall(r"^\s*(.+?) \(([\d,]+)\)$", control, flags=re.M)}
@@ -146,9 +163,34 @@ def test_app_coverage_page_offline(offline_page, app_url, artifacts):
     _wait_for_map(page, "步行等时圈 · 菜市场与生鲜超市", 30_000)
     legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
     assert "菜市场与生鲜超市 · 步行时间(分钟)" in legends and "≤ 5 分钟" in legends
-    page.mouse.move(5, 5)  # no tooltip left open under the pointer
-    page.set_viewport_size({"width": 1400, "height": 1500})  # the app scrolls inside itself
-    frame.locator(".cq-legend").first.wait_for()
-    page.screenshot(path=str(artifacts / "app_coverage.png"))
-    assert page.external == []
-    assert [e for e in page.errors if "favicon" not in e] == []
+    _screenshot_offline(page, frame, artifacts / "app_coverage.png")
+
+
+def _metric(page, label: str) -> str:
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id(
+        "stMetricValue").inner_text()
+
+
+def test_app_siting_page_offline(offline_page, app_url, artifacts):
+    """The siting page solves the sample; a click in a gap adds a site and the gain grows."""
+    page = offline_page
+    frame = _run_page(page, app_url, "选址 / Siting", "运行选址", "拟建站点 (5)")
+    assert frame.locator(".cq-site").all_inner_texts() == ["1", "2", "3", "4", "5"]
+    control = frame.locator(".leaflet-control-layers").inner_text()
+    for name in ("居民点 · 覆盖状态", "站点服务范围(步行等时圈) (15 分钟)", "候选点", "现有设施 (3)",
+                 "空白底图(离线)"):
+        assert name in control, name
+    legend = frame.locator(".cq-legend").inner_text()
+    for row in ("现有设施已覆盖", "新增覆盖", "仍未覆盖", "拟建站点", "站点服务范围"):
+        assert row in legend, row
+    assert frame.locator(".leaflet-control-scale").count() == 1
+    before = int(_metric(page, "新增覆盖").replace(",", ""))
+    # a resident still uncovered: a click there puts a new site on the spot
+    frame.locator(f'path.leaflet-interactive[fill="{UNCOVERED}"]').first.click()
+    page.get_by_text("已新增站点 新增点 1").wait_for(timeout=60_000)
+    _wait_for_map(page, "拟建站点 (6)")
+    after = int(_metric(page, "新增覆盖").replace(",", ""))
+    assert after > before
+    assert frame.locator(".cq-site").count() == 6
+    assert page.get_by_text("增益重算用时").count() == 1
+    _screenshot_offline(page, frame, artifacts / "app_siting.png")

@@ -262,3 +262,63 @@ def test_coverage_map_escapes_names(helsinki_coverage):
     page = readable(render_offline(coverage_map(dataclasses.replace(r, facilities=fac))))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # tooltips are HTML: names are text
     assert "<img src=x" not in page
+
+
+# ---------------------------------------------------------------- siting map
+
+def _siting_page(s, sites=None, **kw) -> str:
+    import html
+
+    from geo_app.maps import siting_map
+
+    sites = s.result if sites is None else sites
+    return html.unescape(readable(render_offline(siting_map(s.run, sites, **kw))))
+
+
+def test_siting_map_layers_and_numbered_sites(helsinki_siting):
+    from geo_app.siting import evaluate
+
+    s = helsinki_siting
+    ev = evaluate(s.run, s.result.sites)
+    html = _siting_page(s, existing=s.existing)
+    for label in (f"居民点 · 覆盖状态 ({len(s.run.demand)})", f"候选点 ({len(s.run.candidates)})",
+                  "现有设施 (3)", "站点服务范围(步行等时圈) (15 分钟)", "拟建站点 (3)",
+                  "空白底图(离线)", "覆盖状态", "现有设施已覆盖", "新增覆盖", "仍未覆盖", "距路网过远"):
+        assert label in html, label
+    for k in (1, 2, 3):  # a numbered disc per site, in the order chosen (JSON-escaped HTML)
+        assert f'text-align:center\\">{k}</div>' in html
+    assert html.count('"className": "cq-site"') == 3
+    assert '"bubblingMouseEvents": true' in html  # a click on a site reaches the app
+    for col, v in (("gain_alone", ev.sites["gain_alone"].iloc[0]),
+                   ("unique_gain", ev.sites["unique_gain"].iloc[0])):
+        assert f'"{col}": "{v:,.0f}"' in html, col
+    assert html.count('"area_km2"') == 3 + 1  # a catchment per site, and its tooltip field
+    assert 'L.DomUtil.create("div", "cq-legend")' in html
+    assert external_refs(html) == []
+
+
+def test_siting_map_of_a_proposal_in_english(helsinki_siting):
+    html = _siting_page(helsinki_siting, [5, 7], lang="en", compact=True)
+    for label in ("Residents · coverage (390)", "Proposed sites (2)", "Candidate sites",
+                  "Catchments (walking isochrones) (15 min)"):
+        assert label in html, label
+    assert "Existing facilities" not in html
+    assert "cq-legend" not in html and '"collapsed": true' in html  # a small map
+    assert "Proposed sites (0)" in _siting_page(helsinki_siting, [], lang="en")
+
+
+def test_siting_map_aggregates_many_residents(helsinki_siting, monkeypatch):
+    import geo_app.maps as maps
+
+    monkeypatch.setattr(maps, "AGGREGATE_ABOVE", len(helsinki_siting.run.demand) - 1)
+    html = _siting_page(helsinki_siting)
+    assert "居民覆盖状态(网格汇总,按多数着色)" in html and "居民点 · 覆盖状态" not in html
+
+
+def test_siting_map_checks_the_evaluation(helsinki_siting):
+    from geo_app.maps import siting_map
+    from geo_app.siting import evaluate
+
+    s = helsinki_siting
+    with pytest.raises(ValueError, match="other sites"):
+        siting_map(s.run, s.result, evaluation=evaluate(s.run, [0]))
