@@ -9,6 +9,24 @@ from scipy.sparse.csgraph import dijkstra
 from analysis.graph import WalkGraph
 
 
+def _check_sources(nodes, offsets, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Source node indices in 0…n-1 and finite, non-negative offsets, or a ValueError."""
+    raw = np.asarray(nodes)
+    if raw.size and not np.issubdtype(raw.dtype, np.integer):
+        if not np.all(np.mod(raw.astype(float), 1) == 0):
+            raise ValueError("source nodes must be whole node indices")
+    nodes = raw.astype(np.int64)
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
+        raise ValueError(f"source nodes must be node indices in 0…{n - 1}, got "
+                         f"{nodes.min()}…{nodes.max()}")
+    offsets = np.zeros(len(nodes)) if offsets is None else np.asarray(offsets, dtype=float)
+    if len(offsets) != len(nodes):
+        raise ValueError("source_offsets_s needs one value per source node")
+    if offsets.size and not (np.all(np.isfinite(offsets)) and offsets.min() >= 0):
+        raise ValueError("source offsets must be finite, non-negative seconds")
+    return nodes, offsets
+
+
 def _with_super_source(time: sp.csr_array, nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_array:
     """Append one node (index n) with an edge of cost ``offset`` to each source node."""
     n = time.shape[0]
@@ -34,12 +52,8 @@ def nearest_times_s(graph: WalkGraph, source_nodes: np.ndarray,
     source's own access time (walking from the node to the facility's door).
     One bounded Dijkstra pass, whatever the number of sources.
     """
-    nodes = np.asarray(source_nodes, dtype=np.int64)
-    offsets = (np.zeros(len(nodes)) if source_offsets_s is None
-               else np.asarray(source_offsets_s, dtype=float))
-    if len(offsets) != len(nodes):
-        raise ValueError("source_offsets_s needs one value per source node")
     n = graph.n_nodes
+    nodes, offsets = _check_sources(source_nodes, source_offsets_s, n)
     if len(nodes) == 0:
         return np.full(n, np.inf)
     # On the reversed graph one pass from the super-source gives times *to* the sources.
@@ -56,10 +70,8 @@ def nearest_source(graph: WalkGraph, source_nodes: np.ndarray,
     Returns ``(time_s, source)`` where ``source`` indexes ``source_nodes`` (-1 where no
     source is within ``limit_s``): a network Voronoi partition in one Dijkstra pass.
     """
-    nodes = np.asarray(source_nodes, dtype=np.int64)
-    offsets = (np.zeros(len(nodes)) if source_offsets_s is None
-               else np.asarray(source_offsets_s, dtype=float))
     n = graph.n_nodes
+    nodes, offsets = _check_sources(source_nodes, source_offsets_s, n)
     if len(nodes) == 0:
         return np.full(n, np.inf), np.full(n, -1)
     g = _with_super_source(graph.reverse, nodes, offsets)

@@ -77,8 +77,17 @@ def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: flo
     crs = crs or utm_crs(float(nodes["lon"].median()), float(nodes["lat"].median()))
     x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(
         nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
-    u = order[np.searchsorted(ids, edges["u"].to_numpy(np.int64), sorter=order)]
-    v = order[np.searchsorted(ids, edges["v"].to_numpy(np.int64), sorter=order)]
+    ends = []
+    for col in ("u", "v"):
+        want = edges[col].to_numpy(np.int64)
+        pos = np.minimum(np.searchsorted(ids, want, sorter=order), len(ids) - 1)
+        missing = ids[order[pos]] != want
+        if missing.any():
+            raise ValueError(f"{net.source}: {int(missing.sum())} street segment end(s) in "
+                             f"column '{col}' name nodes that are not in the node table "
+                             f"(e.g. node {int(want[missing][0])})")
+        ends.append(order[pos])
+    u, v = ends
     z = None
     if dem is not None:
         from layers.elevation import sample_dem

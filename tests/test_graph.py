@@ -119,3 +119,30 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="one finite value per node"):
         build_walk_graph([0], [1], [1.0], x=np.zeros(2), y=np.zeros(2), crs="local",
                          elevation_m=np.array([0.0]))
+
+
+def test_bad_sources_are_refused_not_crashing():
+    g = build_walk_graph([0, 1], [1, 2], [10.0, 10.0], x=np.zeros(3), y=np.zeros(3), crs="local")
+    for bad in ([-1], [3], [0.5]):
+        with pytest.raises(ValueError, match="node"):
+            nearest_times_s(g, bad)
+    with pytest.raises(ValueError, match="non-negative"):
+        nearest_times_s(g, [0], [-5.0])
+    with pytest.raises(ValueError, match="non-negative"):
+        nearest_times_s(g, [0], [np.nan])
+
+
+def test_edge_ends_must_have_nodes():
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from geo_app.pipeline import walk_graph_from_network
+    from layers.network import StreetNetwork
+
+    nodes = pd.DataFrame({"node_id": [10, 20], "lon": [106.5, 106.501], "lat": [29.5, 29.5]})
+    edges = gpd.GeoDataFrame({"u": [10], "v": [30], "length_m": [97.0], "highway": ["footway"]},
+                             geometry=[shapely.LineString([(106.5, 29.5), (106.501, 29.5)])],
+                             crs=4326)
+    with pytest.raises(ValueError, match="not in the node table"):
+        walk_graph_from_network(StreetNetwork(nodes, edges, "t.geojson"))
