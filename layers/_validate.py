@@ -130,3 +130,28 @@ def check_unique(df: pd.DataFrame, column: str, problems: Problems,
     dup = df[column].duplicated(keep="first").to_numpy()
     for r, v in zip(_rows(dup, labels), df[column][dup]):
         problems.add(f"duplicate value {v!r}", row=r, column=column)
+
+
+def read_table(path, schema: Sequence[Column], *, unique: str | None = None
+               ) -> tuple[pd.DataFrame, Problems]:
+    """Read a UTF-8 CSV as text, check it against ``schema`` (and ``unique``'s values).
+
+    Returns the typed frame and the problems found, so that callers can add their own
+    checks before ``problems.raise_if_any()``.
+    """
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    problems = Problems(str(path))
+    df = check_frame(raw, schema, problems)
+    if unique is not None:
+        check_unique(df, unique, problems)
+    return df, problems
+
+
+def open_raster(path):
+    """Open a raster with rasterio, or raise a :class:`LayerValidationError` naming the file."""
+    import rasterio
+
+    try:
+        return rasterio.open(path)
+    except Exception as exc:  # rasterio.errors.RasterioIOError
+        raise LayerValidationError(str(path), [f"not a readable raster: {exc}"]) from None

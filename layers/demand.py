@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._validate import LayerValidationError
+from layers._validate import LayerValidationError, open_raster
 
 PER_CAPITA_FLOOR_M2 = 40.0  # residential floor area per person when no census total applies
 # Buildings that house residents; untagged ones (building=yes, most of China's OSM) count too.
@@ -69,11 +69,7 @@ def read_population_raster(path: str | Path, *, area: shapely.Geometry | None = 
     from rasterio.windows import from_bounds
 
     path = Path(path)
-    try:
-        src = rasterio.open(path)
-    except Exception as exc:  # rasterio.errors.RasterioIOError
-        raise LayerValidationError(str(path), [f"not a readable raster: {exc}"]) from None
-    with src:
+    with open_raster(path) as src:
         window = None
         if area is not None:
             bounds = gpd.GeoSeries([area], crs=4326).to_crs(src.crs).total_bounds

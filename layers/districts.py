@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 
 from layers._paths import data_dir
-from layers._validate import Column, Problems, check_frame, check_unique
+from layers._validate import Column, read_table
 from layers.coords import convert_geometries
 
 # Equal-area projection centred on Chongqing, for areas in km².
@@ -84,10 +84,7 @@ def read_boundaries_gcj02(adcodes: list[str]) -> gpd.GeoSeries:
 def read_district_facts(path: Path | None = None) -> pd.DataFrame:
     """Read and check the district fact table (``data/gis/districts.csv``)."""
     path = Path(path) if path is not None else data_dir() / "districts.csv"
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    problems = Problems(str(path))
-    df = check_frame(raw, DISTRICT_SCHEMA, problems)
-    check_unique(df, "adcode", problems)
+    df, problems = read_table(path, DISTRICT_SCHEMA, unique="adcode")
     problems.raise_if_any()
     return df
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from layers._validate import LayerValidationError
+from layers._validate import LayerValidationError, open_raster
 
 
 def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -19,11 +19,7 @@ def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray
     from pyproj import Transformer
 
     path = Path(path)
-    try:
-        src = rasterio.open(path)
-    except Exception as exc:  # rasterio.errors.RasterioIOError
-        raise LayerValidationError(str(path), [f"not a readable raster: {exc}"]) from None
-    with src:
+    with open_raster(path) as src:
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         if src.crs is None or src.crs.is_geographic:  # WGS-84 or CGCS2000 degrees
             x, y = lon, lat

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from layers._paths import data_dir
-from layers._validate import Column, LayerValidationError, Problems, check_frame, check_unique
+from layers._validate import Column, LayerValidationError, read_table
 
 BASKET_SCHEMA = (
     Column("category"), Column("name_zh"), Column("name_en"),
@@ -79,10 +79,7 @@ def parse_rules(text: str) -> list[list[Term]]:
 def read_basket(path: Path | None = None) -> pd.DataFrame:
     """Read and check the facility basket table; rules are parsed into ``rules``."""
     path = Path(path) if path is not None else data_dir() / "facility_basket.csv"
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    problems = Problems(str(path))
-    df = check_frame(raw, BASKET_SCHEMA, problems)
-    check_unique(df, "category", problems)
+    df, problems = read_table(path, BASKET_SCHEMA, unique="category")
     rules = []
     for i, text in enumerate(df.get("osm_rules", [])):
         try:

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from layers._paths import data_dir
-from layers._validate import Column, Problems, check_frame, check_unique, file_row
+from layers._validate import Column, file_row, read_table
 from layers.districts import CONFIDENCE
 
 PLACE_SCHEMA = (
@@ -64,13 +64,10 @@ _SECTION = re.compile(r"([AB])-([一二三四五六七八九十]+)\(([一二三�
 def read_seed_sections(path: Path | None = None) -> pd.DataFrame:
     """Table mapping a seed-document section (e.g. ``A-二(四)``) to its '9611' sector and gold card."""
     path = Path(path) if path is not None else data_dir() / "seed_sections.csv"
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    problems = Problems(str(path))
     schema = (Column("section"), Column("sector_9611", required=False),
               Column("sector_group", required=False, allowed=("producer", "lifestyle")),
               Column("gold_card", required=False), Column("basis"))
-    df = check_frame(raw, schema, problems)
-    check_unique(df, "section", problems)
+    df, problems = read_table(path, schema, unique="section")
     problems.raise_if_any()
     return df.set_index("section")
 
@@ -89,10 +86,7 @@ def tag_sectors(seed_links: pd.Series, sections: pd.DataFrame) -> pd.DataFrame:
 
 def read_places(path: Path) -> gpd.GeoDataFrame:
     """Read and check one point fact table; rows without coordinates keep an empty geometry."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    problems = Problems(str(path))
-    df = check_frame(raw, PLACE_SCHEMA, problems)
-    check_unique(df, "id", problems)
+    df, problems = read_table(path, PLACE_SCHEMA, unique="id")
     if {"lon", "lat"} <= set(df.columns):
         half = df["lon"].isna() != df["lat"].isna()
         for i in df.index[half]:
