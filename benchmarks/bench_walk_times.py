@@ -7,11 +7,15 @@ super-source per category) with networkx multi-source Dijkstra, OSMnx-style isoc
 one bounded Dijkstra per node), on three real OSM walk networks and on a generated
 network of one million nodes.
 
-    python benchmarks/bench_walk_times.py [--quick] [--raw-dir DIR]
+    python benchmarks/bench_walk_times.py [--quick] [--raw-dir DIR] [--grid-scaling SIDE…]
 
-``--quick`` skips the million-node network. The raw-data directory defaults to
-``$GEO_APP_RAW_DIR`` or ``../shared/data/raw`` next to the repository; datasets whose
-files are missing are skipped with a note. pandana and cityseer are optional
+``--quick`` skips the million-node network. ``--grid-scaling 150 250`` also runs OURS and
+pandana on smaller generated grids and extrapolates pandana's query time to a million
+nodes (its contraction hierarchy does not build on the million-node grid in time).
+
+The raw-data directory is ``--raw-dir``, else ``$GEO_APP_RAW_DIR``, else
+``../shared/data/raw`` next to the repository; datasets whose files are missing are
+skipped with a note. pandana and cityseer are optional
 (``pip install -e '.[bench]'``); without them their rows say "not installed".
 
 Timing is ``time.perf_counter``: best of 3 for fast things (OURS always; a peer when one
