@@ -251,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sites", required=True, help="the proposed sites (points or polygons)")
     p.set_defaults(func=_cmd_evaluate)
 
+    from geo_app.cli_clusters import add_commands
+
+    add_commands(sub)
+
     p = sub.add_parser("serve", help="start the Streamlit app")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=_cmd_serve)

@@ -36,6 +36,15 @@ def helsinki_inputs():
 
 
 @pytest.fixture(scope="session")
+def helsinki_pois():
+    """Points of interest of the Helsinki sample, read once."""
+    from geo_app.workflow import sample_path
+    from layers.pois import read_osm_pois
+
+    return read_osm_pois(sample_path())
+
+
+@pytest.fixture(scope="session")
 def helsinki_coverage(helsinki_inputs):
     """Coverage of the Helsinki sample, run once."""
     from geo_app.workflow import run

@@ -1,0 +1,124 @@
+"""``geo-app clusters``, ``hotspots``, ``density``, ``catchments`` and ``service-areas``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geo_app.labels import LANGS
+
+
+def _write_map(m, path: Path | None) -> None:
+    if path is None:
+        return
+    from geo_app.offline import save_offline_html
+
+    out = save_offline_html(m, path)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, works offline)")
+
+
+def _districts_if_near(gdf):
+    """Chongqing's districts when ``gdf`` overlaps them (for map orientation), else None."""
+    from layers import load_districts
+
+    d = load_districts()
+    west, south, east, north = d.total_bounds
+    b = gdf.total_bounds
+    return d if b[0] < east and b[2] > west and b[1] < north and b[3] > south else None
+
+
+def _cmd_clusters(args: argparse.Namespace) -> int:
+    from geo_app.cluster_maps import clusters_map
+    from geo_app.clusters import cluster_pois, default_places, load_pois
+    from geo_app.export import write_gpkg_layers
+
+    pois = load_pois(args.points, category_column=args.category_column, datum=args.datum)
+    result = cluster_pois(pois, method=args.method, eps_m=args.eps, min_samples=args.min_samples,
+                          places=default_places(args.points, pois), source=str(args.points))
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"points: {p['points']:,} ({args.points}); {p['method']}"
+          + (f" eps {args.eps:g} m" if args.method == "dbscan" else "")
+          + f", min samples {args.min_samples}; metric CRS {p['crs']}")
+    print(f"clusters: {p['clusters']}; clustered points {p['clustered']:,}, "
+          f"noise {p['points'] - p['clustered']:,}")
+    for row in result.clusters.head(10).itertuples():
+        print(f"  {row.cluster:>4}  {row.n_points:>6,} points  {row.area_km2:7.3f} km²  {row.label}"
+              + (f"  [{row.top_sector}]" if row.top_sector else ""))
+    print(f"wrote {args.out} (layers: points, clusters, category_counts, sector_counts, run_info)")
+    _write_map(clusters_map(result, lang=args.lang, districts=_districts_if_near(pois)), args.map)
+    return 0
+
+
+def _cmd_catchments(args: argparse.Namespace) -> int:
+    from geo_app.catchment_workflow import run_catchments
+    from geo_app.cluster_maps import catchment_map
+    from geo_app.export import write_gpkg_layers
+
+    result = run_catchments(centres=args.centres, name_column=args.name_column, demand=args.demand,
+                            network=args.network, mode=args.mode, attractiveness=args.attractiveness,
+                            pois=args.pois, alpha=args.alpha, beta=args.beta,
+                            max_minutes=args.max_minutes, max_km=args.max_km, cell_m=args.cell_m,
+                            datum=args.datum)
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"centres: {p['centres']}; residents: {p['residents']:,.0f} in {p['cells']:,} cells "
+          f"of {p['cell_m']:g} m ({p['demand']})")
+    print(f"cost: {p['cost']}; attractiveness: {p['attractiveness']}; alpha {p['alpha']:g}, "
+          f"beta {p['beta']:g}; unreached residents {p['unreached']:,.0f}")
+    name = p["name_column"]
+    for row in result.circles.sort_values("expected_visitors", ascending=False).itertuples():
+        print(f"  {getattr(row, name)}: {row.expected_visitors:,.0f} expected visitors "
+              f"({100 * row.share:.1f} %), dominant in {row.dominant_cells:,} cells")
+    print(f"wrote {args.out} (layers: cells, circles, dominant_areas, run_info)")
+    _write_map(catchment_map(result, lang=args.lang, name=name,
+                             districts=_districts_if_near(result.cells)), args.map)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register the cluster-map commands on the ``geo-app`` sub-parsers."""
+    p = sub.add_parser("clusters", help="service clusters of points of interest (DBSCAN/HDBSCAN)")
+    p.add_argument("--points", required=True, type=Path,
+                   help="an .osm.pbf/.osm file (its amenity/shop/office/tourism/leisure/healthcare/"
+                        "craft features) or a CSV/vector file with a category column")
+    p.add_argument("--method", choices=("dbscan", "hdbscan"), default="dbscan")
+    p.add_argument("--eps", type=float, default=150.0, help="DBSCAN radius in metres (default 150)")
+    p.add_argument("--min-samples", type=int, default=10,
+                   help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
+    p.add_argument("--category-column", default="category", help="category column of a user file")
+    p.add_argument("--datum", default="wgs84", help="datum of a user file: wgs84, cgcs2000, gcj02, "
+                   "bd09 or EPSG:<code>")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+    p.set_defaults(func=_cmd_clusters)
+
+    p = sub.add_parser("catchments", help="business-circle catchments (Huff model)")
+    p.add_argument("--centres", type=Path,
+                   help="centres with a name column (default: the bundled business circles)")
+    p.add_argument("--name-column", help="name column of --centres (default name, or name_zh "
+                   "for the bundled circles)")
+    p.add_argument("--demand", default="census",
+                   help="'census' (district census populations spread evenly; Chongqing only), "
+                        "or residents as for geo-app coverage (file, GeoTIFF or 'buildings')")
+    p.add_argument("--network", type=Path, help="a street network: costs become network travel "
+                   "times (default: straight-line distance)")
+    p.add_argument("--mode", choices=("walk", "drive"), default="walk",
+                   help="travel mode on --network (default walk)")
+    p.add_argument("--attractiveness", default="equal",
+                   help="equal, pois (points of interest within 500 m, needs --pois) or "
+                        "column:NAME (e.g. floor area)")
+    p.add_argument("--pois", type=Path, help="points of interest for --attractiveness pois")
+    p.add_argument("--alpha", type=float, default=1.0, help="attractiveness exponent")
+    p.add_argument("--beta", type=float, default=2.0, help="distance-decay exponent")
+    p.add_argument("--max-minutes", type=float, default=60.0,
+                   help="network: nobody travels longer than this (minutes)")
+    p.add_argument("--max-km", type=float, default=20.0,
+                   help="straight line: nobody travels farther than this (km)")
+    p.add_argument("--cell-m", type=float, default=1000.0, help="side of the residents' cells (m)")
+    p.add_argument("--datum", default="wgs84", help="datum of user files")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+    p.set_defaults(func=_cmd_catchments)
