@@ -1,4 +1,4 @@
-"""The walk graph: directed compressed-sparse-row arrays of walking times in seconds."""
+"""Walk and drive graphs: directed compressed-sparse-row arrays of travel times in seconds."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ TOBLER_FLAT_KM_H = 6.0 * np.exp(-3.5 * 0.05)  # 5.04 km/h on level ground
 
 @dataclass(frozen=True)
 class WalkGraph:
-    """A directed walk graph held as CSR arrays.
+    """A directed walk (or drive) graph held as CSR arrays.
 
     ``time`` is the ``scipy.sparse.csr_array`` of walking times (s) from row node to
     column node; ``x``/``y`` are node coordinates in metres in ``crs``; ``node_id``
@@ -130,6 +130,45 @@ def build_walk_graph(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, *,
     cols = np.concatenate([v, u])
     cost = np.concatenate([fwd, back])
     keep = rows != cols  # a loop never shortens a walk
+    time = min_csr(rows[keep], cols[keep], cost[keep], n)
+    ids = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id)
+    return WalkGraph(time, np.asarray(x, dtype=float), np.asarray(y, dtype=float), ids, crs)
+
+
+def build_drive_graph(u: np.ndarray, v: np.ndarray, length_m: np.ndarray,
+                      speed_kmh: np.ndarray, oneway: np.ndarray, *,
+                      x: np.ndarray, y: np.ndarray, crs: str,
+                      node_id: np.ndarray | None = None) -> WalkGraph:
+    """Build the directed drive graph (times in seconds) from road segments.
+
+    ``u``, ``v`` are node indices (0…n-1) of each segment's ends, ``length_m`` its
+    length (m), ``speed_kmh`` its travel speed (km/h) and ``oneway`` its direction:
+    0 both ways, 1 only u→v, -1 only v→u. Parallel segments keep the minimum time;
+    loops are dropped.
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    length = np.asarray(length_m, dtype=float)
+    speed = np.asarray(speed_kmh, dtype=float)
+    way = np.asarray(oneway)
+    n = len(x)
+    if not (len(u) == len(v) == len(length) == len(speed) == len(way)):
+        raise ValueError("u, v, length_m, speed_kmh and oneway differ in length: "
+                         f"{len(u)}, {len(v)}, {len(length)}, {len(speed)}, {len(way)}")
+    if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= n):
+        raise ValueError(f"edge ends must be node indices in 0…{n - 1}")
+    if np.any(~np.isfinite(length) | (length < 0)):
+        raise ValueError("edge lengths must be finite and non-negative (metres)")
+    if np.any(~np.isfinite(speed) | (speed <= 0)):
+        raise ValueError("edge speeds must be finite and positive (km/h)")
+    if not np.all(np.isin(way, (-1, 0, 1))):
+        raise ValueError("oneway must be 0 (both ways), 1 (u→v) or -1 (v→u)")
+    cost = length / (speed / 3.6)
+    fwd, back = way >= 0, way <= 0
+    rows = np.concatenate([u[fwd], v[back]])
+    cols = np.concatenate([v[fwd], u[back]])
+    cost = np.concatenate([cost[fwd], cost[back]])
+    keep = rows != cols  # a loop never shortens a trip
     time = min_csr(rows[keep], cols[keep], cost[keep], n)
     ids = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id)
     return WalkGraph(time, np.asarray(x, dtype=float), np.asarray(y, dtype=float), ids, crs)

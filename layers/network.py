@@ -1,8 +1,10 @@
-"""Walkable street networks from OSM files, OpenStreetMap online, or road centre-lines."""
+"""Walkable or drivable street networks from OSM files, OpenStreetMap online, or road
+centre-lines."""
 
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,13 +13,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._validate import LayerValidationError, Problems
+from layers._paths import data_dir
+from layers._validate import Column, LayerValidationError, Problems, read_table
 
 # OSMnx's "walk" rules, applied to every source so that all networks mean the same thing.
 _EXCLUDED_HIGHWAY = (r"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|"
                      r"proposed|raceway|razed|rest_area|services")
 _RULE_TAGS = ("highway", "area", "access", "foot", "service", "sidewalk", "sidewalk:both",
               "sidewalk:left", "sidewalk:right")
+# OSMnx's "drive" rules (public roads a car may use; no service roads, no motor_vehicle=no).
+_DRIVE_EXCLUDED_HIGHWAY = (r"abandoned|bridleway|bus_guideway|construction|corridor|cycleway|"
+                           r"elevator|escalator|footway|no|path|pedestrian|planned|platform|"
+                           r"proposed|raceway|razed|rest_area|service|services|steps|track")
+_DRIVE_EXCLUDED_SERVICE = r"alley|driveway|emergency_access|parking|parking_aisle|private"
+_DRIVE_TAGS = ("highway", "area", "access", "motor_vehicle", "motorcar", "service", "oneway",
+               "junction", "maxspeed")
+MODES = ("walk", "drive")
+MPH_KMH, KNOT_KMH = 1.609344, 1.852
 OVERPASS_HOST = "overpass-api.de"
 
 
@@ -31,6 +43,8 @@ class StreetNetwork:
 
     ``nodes``: ``node_id`` (int64), ``lon``, ``lat`` (degrees). ``edges``: ``u``, ``v``
     (node ids), ``length_m`` (metres), ``highway`` (OSM class or empty), ``geometry``.
+    Drive networks add ``oneway`` (int8: 0 both ways, 1 only u→v, -1 only v→u) and
+    ``maxspeed_kmh`` (km/h, NaN where not tagged or not a number).
     """
 
     nodes: pd.DataFrame
@@ -38,95 +52,204 @@ class StreetNetwork:
     source: str
 
 
+def _tag(tags: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of ``tags`` as text, empty where missing."""
+    if name in tags.columns:
+        return tags[name].astype("string").fillna("")
+    return pd.Series("", index=tags.index, dtype="string")
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+
+
 def walkable(tags: pd.DataFrame) -> np.ndarray:
     """Mask of ways a pedestrian may use, by OSMnx's walk rules (no motorways, no foot=no…)."""
-    def col(name: str) -> pd.Series:
-        if name in tags.columns:
-            return tags[name].astype("string").fillna("")
-        return pd.Series("", index=tags.index, dtype="string")
-
-    hw = col("highway")
+    hw = _tag(tags, "highway")
     ok = hw != ""
     ok &= ~hw.str.contains(_EXCLUDED_HIGHWAY, regex=True)
-    ok &= ~col("area").str.contains("yes") & ~col("access").str.contains("private")
-    ok &= ~col("foot").str.contains("no") & ~col("service").str.contains("private")
+    ok &= ~_tag(tags, "area").str.contains("yes") & ~_tag(tags, "access").str.contains("private")
+    ok &= ~_tag(tags, "foot").str.contains("no") & ~_tag(tags, "service").str.contains("private")
     for side in ("sidewalk", "sidewalk:both", "sidewalk:left", "sidewalk:right"):
-        ok &= ~col(side).str.contains("separate")
+        ok &= ~_tag(tags, side).str.contains("separate")
     return ok.to_numpy(dtype=bool)
 
 
-def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str) -> StreetNetwork:
-    """Keep walkable edges with finite lengths and the nodes they use."""
+def drivable(tags: pd.DataFrame) -> np.ndarray:
+    """Mask of ways a car may use, by OSMnx's drive rules (no footways, paths, steps,
+    tracks, service roads, private access, motor_vehicle=no or motorcar=no, areas)."""
+    hw = _tag(tags, "highway")
+    ok = hw != ""
+    ok &= ~hw.str.contains(_DRIVE_EXCLUDED_HIGHWAY, regex=True)
+    ok &= ~_tag(tags, "area").str.contains("yes") & ~_tag(tags, "access").str.contains("private")
+    ok &= ~_tag(tags, "motor_vehicle").str.contains("no")
+    ok &= ~_tag(tags, "motorcar").str.contains("no")
+    ok &= ~_tag(tags, "service").str.contains(_DRIVE_EXCLUDED_SERVICE, regex=True)
+    return ok.to_numpy(dtype=bool)
+
+
+def oneway_code(tags: pd.DataFrame) -> np.ndarray:
+    """Direction of travel along each way's node order (int8): 1 only forward, -1 only
+    backward, 0 both ways.
+
+    ``oneway`` = yes/true/1 (and OSMnx's F) is forward, -1/reverse (and T) backward,
+    no/false/0 two-way. Untagged roundabouts (``junction=roundabout|circular``) and
+    motorways are one-way forward, as OSM implies; an explicit ``oneway=no`` wins.
+    """
+    tag = _tag(tags, "oneway").str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+    fwd = tag.isin(["yes", "true", "1", "f"]).to_numpy(bool)
+    back = tag.isin(["-1", "reverse", "t"]).to_numpy(bool)
+    both = tag.isin(["no", "false", "0"]).to_numpy(bool)
+    implied = (_tag(tags, "junction").isin(["roundabout", "circular"])
+               | (_tag(tags, "highway") == "motorway")).to_numpy(bool)
+    code = np.where(fwd, 1, np.where(back, -1, np.where(both, 0, np.where(implied, 1, 0))))
+    return code.astype(np.int8)
+
+
+def parse_maxspeed(values) -> np.ndarray:
+    """Speed limits in km/h from OSM ``maxspeed`` text: "50", "50 km/h", "30 mph",
+    "10 knots"; NaN for anything else (none, signals, "CN:urban", several values)."""
+    text = pd.Series(values).astype("string").fillna("").str.strip().str.lower()
+    parts = text.str.extract(r"^(\d+(?:[.,]\d+)?)\s*(km/h|kmh|kph|mph|knots)?$")
+    number = pd.to_numeric(parts[0].str.replace(",", "."), errors="coerce").to_numpy(float)
+    unit = parts[1].fillna("").to_numpy(object)
+    kmh = number * np.where(unit == "mph", MPH_KMH, np.where(unit == "knots", KNOT_KMH, 1.0))
+    return np.where(kmh > 0, kmh, np.nan)
+
+
+def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str,
+                       mode: str = "walk") -> StreetNetwork:
+    """Keep walkable (or drivable) edges with finite lengths and the nodes they use."""
     problems = Problems(source)
     if len(edges) == 0:
         problems.add("the network has no streets")
         problems.raise_if_any()
-    keep = walkable(edges)
+    keep = walkable(edges) if mode == "walk" else drivable(edges)
     edges = edges.loc[keep]
+    if len(edges) == 0 and mode == "drive":
+        problems.add("the network has no drivable roads (only footways, paths, steps, "
+                     "service, private or motor_vehicle=no ways)")
+        problems.raise_if_any()
     if len(edges) == 0:
         problems.add("the network has no walkable streets (only motorways, private or "
                      "foot=no ways)")
         problems.raise_if_any()
     used = np.unique(np.r_[edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)])
     nodes = nodes.loc[nodes["node_id"].isin(used), ["node_id", "lon", "lat"]]
-    out = gpd.GeoDataFrame({
+    columns = {
         "u": edges["u"].to_numpy(np.int64), "v": edges["v"].to_numpy(np.int64),
         "length_m": edges["length"].to_numpy(float),
         "highway": edges["highway"].astype("string").fillna("").to_numpy(object),
-    }, geometry=edges.geometry.to_numpy(), crs=4326)
+    }
+    if mode == "drive":
+        columns["oneway"] = oneway_code(edges)
+        columns["maxspeed_kmh"] = parse_maxspeed(_tag(edges, "maxspeed").to_numpy(object))
+    out = gpd.GeoDataFrame(columns, geometry=edges.geometry.to_numpy(), crs=4326)
     return StreetNetwork(nodes.reset_index(drop=True), out, source)
 
 
-def read_osm_pbf(path: Path) -> StreetNetwork:
-    """Walkable network of a ``.osm.pbf`` extract, read with pyrosm."""
+def read_osm_pbf(path: Path, *, mode: str = "walk") -> StreetNetwork:
+    """Walkable (or, with ``mode="drive"``, drivable) network of a ``.osm.pbf`` extract,
+    read with pyrosm; each row is one segment in its way's node order."""
     import pyrosm
 
+    _check_mode(mode)
     try:
         osm = pyrosm.OSM(str(path))
-        nodes, edges = osm.get_network(network_type="walking", nodes=True)
+        nodes, edges = osm.get_network(network_type="walking" if mode == "walk" else "driving",
+                                       nodes=True)
     except Exception as exc:  # pyrosm raises bare errors on files that are not PBF
         raise LayerValidationError(str(path), [f"not a readable OSM PBF file: {exc}"]) from None
     if edges is None or nodes is None or len(edges) == 0:
-        raise LayerValidationError(str(path), ["the extract has no walkable streets"])
+        what = "walkable streets" if mode == "walk" else "drivable roads"
+        raise LayerValidationError(str(path), [f"the extract has no {what}"])
     nodes = nodes.rename(columns={"id": "node_id"})
-    return _from_graph_tables(nodes, edges, str(path))
+    return _from_graph_tables(nodes, edges, str(path), mode)
 
 
-def read_osm_xml(path: Path) -> StreetNetwork:
-    """Walkable network of an ``.osm`` XML file, read with OSMnx (not simplified)."""
+@contextmanager
+def _osmnx_settings(mode: str):
+    """OSMnx settings for reading ``mode`` networks, restored afterwards.
+
+    For drive, ``all_oneway`` makes OSMnx add every way once and keep the OSM text of
+    ``oneway`` (otherwise it replaces it by a bool and adds reverse copies).
+    """
     import osmnx as ox
 
-    saved = list(ox.settings.useful_tags_way)
-    ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(_RULE_TAGS)))
+    saved, saved_oneway = list(ox.settings.useful_tags_way), ox.settings.all_oneway
+    tags = _RULE_TAGS if mode == "walk" else _DRIVE_TAGS
+    ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(tags)))
+    ox.settings.all_oneway = mode == "drive"
     try:
-        g = ox.graph_from_xml(path, simplify=False, retain_all=True, bidirectional=True)
-    except Exception as exc:  # ElementTree.ParseError, ValueError from OSMnx
-        raise LayerValidationError(str(path), [f"not a readable OSM XML file: {exc}"]) from None
+        yield ox
     finally:
-        ox.settings.useful_tags_way = saved
-    if g.number_of_edges() == 0:
-        raise LayerValidationError(str(path), ["the file has no streets"])
-    nodes, edges = ox.graph_to_gdfs(g, fill_edge_geometry=True)
+        ox.settings.useful_tags_way, ox.settings.all_oneway = saved, saved_oneway
+
+
+def _osmnx_tables(g, mode: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Node and edge tables of an unsimplified OSMnx graph read under :func:`_osmnx_settings`.
+
+    Walk: the reverse copy of each two-way segment is dropped. Drive: each segment is
+    already there once; ways OSMnx turned round (oneway=-1/reverse/T) are put back in
+    their node order, so that :func:`oneway_code` reads them like every other source,
+    and each segment gets its straight line from u to v.
+    """
+    import osmnx as ox
+
+    nodes, edges = ox.graph_to_gdfs(g, fill_edge_geometry=mode == "walk")
     nodes = pd.DataFrame({"node_id": nodes.index.to_numpy(np.int64), "lon": nodes["x"],
                           "lat": nodes["y"]})
     edges = edges.reset_index()
-    for c in _RULE_TAGS:  # OSMnx keeps lists where merged ways disagree
+    for c in _RULE_TAGS if mode == "walk" else _DRIVE_TAGS:  # lists where merged ways disagree
         if c in edges.columns:
             edges[c] = edges[c].map(lambda x: ";".join(map(str, x)) if isinstance(x, list) else x)
-    # one row per street segment: drop the reverse copy of each two-way segment
-    a, b = np.minimum(edges["u"], edges["v"]), np.maximum(edges["u"], edges["v"])
-    edges = edges.loc[~pd.DataFrame({"a": a, "b": b, "k": edges["key"]}).duplicated()]
-    return _from_graph_tables(nodes, edges, str(path))
+    if mode == "walk":
+        # one row per street segment: drop the reverse copy of each two-way segment
+        a, b = np.minimum(edges["u"], edges["v"]), np.maximum(edges["u"], edges["v"])
+        return nodes, edges.loc[~pd.DataFrame({"a": a, "b": b, "k": edges["key"]}).duplicated()]
+    turned = edges["oneway"].isin(["-1", "reverse", "T"]).to_numpy(bool) \
+        if "oneway" in edges.columns else np.zeros(len(edges), bool)
+    u, v = edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)
+    u, v = np.where(turned, v, u), np.where(turned, u, v)
+    xy = nodes[["lon", "lat"]].to_numpy(float)
+    where = pd.Index(nodes["node_id"])
+    lines = shapely.linestrings(np.stack([xy[where.get_indexer(u)], xy[where.get_indexer(v)]],
+                                         axis=1))
+    edges = pd.DataFrame(edges.drop(columns="geometry")).assign(u=u, v=v)
+    return nodes, gpd.GeoDataFrame(edges, geometry=lines, crs=4326)
 
 
-def read_centrelines(path: Path, *, datum: str | int = "wgs84") -> StreetNetwork:
+def read_osm_xml(path: Path, *, mode: str = "walk") -> StreetNetwork:
+    """Walkable (or, with ``mode="drive"``, drivable) network of an ``.osm`` XML file,
+    read with OSMnx (not simplified)."""
+    _check_mode(mode)
+    with _osmnx_settings(mode) as ox:
+        try:
+            g = ox.graph_from_xml(path, simplify=False, retain_all=True,
+                                  bidirectional=mode == "walk")
+        except Exception as exc:  # ElementTree.ParseError, ValueError from OSMnx
+            raise LayerValidationError(str(path),
+                                       [f"not a readable OSM XML file: {exc}"]) from None
+    if g.number_of_edges() == 0:
+        raise LayerValidationError(str(path), ["the file has no streets"])
+    nodes, edges = _osmnx_tables(g, mode)
+    return _from_graph_tables(nodes, edges, str(path), mode)
+
+
+def read_centrelines(path: Path, *, datum: str | int = "wgs84",
+                     mode: str = "walk") -> StreetNetwork:
     """Network from road centre-lines, noded at shared vertices only.
 
     Lines cross without meeting unless they share a vertex, so a bridge or tunnel over
-    a street stays unconnected. A ``highway`` column, when present, applies the walk rules.
+    a street stays unconnected. A ``highway`` column, when present, applies the walk (or
+    drive) rules; without it every line is kept. For drive, optional ``oneway`` (OSM
+    values, along the line's vertex order) and ``maxspeed`` (km/h or OSM text) columns
+    are read.
     """
     from layers.userfile import read_user_layer
 
+    _check_mode(mode)
     gdf, _ = read_user_layer(path, datum=datum, geometry_types=("LineString", "MultiLineString"))
     lines = shapely.get_parts(gdf.geometry.values)
     part_row = np.repeat(np.arange(len(gdf)), shapely.get_num_geometries(gdf.geometry.values))
@@ -141,37 +264,61 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84") -> StreetNetwork
     length = Geod(ellps="WGS84").inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])[2]
     row = part_row[seg_line[:-1][same]]
     tags = pd.DataFrame(index=np.arange(len(u)))
-    for c in _RULE_TAGS:
+    for c in _RULE_TAGS if mode == "walk" else _DRIVE_TAGS:
         if c in gdf.columns:
             tags[c] = gdf[c].to_numpy()[row]
     if "highway" not in tags.columns:
-        tags["highway"] = "road"  # no classes given: every centre-line is walkable
+        tags["highway"] = "road"  # no classes given: every centre-line is kept
     edges = gpd.GeoDataFrame(tags.assign(u=u, v=v, length=length),
                              geometry=shapely.linestrings(np.stack([start, end], axis=1)),
                              crs=4326)
     nodes = pd.DataFrame({"node_id": np.arange(len(keys), dtype=np.int64),
                           "lon": keys[:, 0], "lat": keys[:, 1]})
-    net = _from_graph_tables(nodes, edges, str(path))
+    net = _from_graph_tables(nodes, edges, str(path), mode)
     net.edges.loc[net.edges["highway"] == "road", "highway"] = ""
     return net
 
 
-def read_network(path: str | Path, *, datum: str | int = "wgs84") -> StreetNetwork:
-    """Load a walkable network from a local file, chosen by its extension.
+def read_network(path: str | Path, *, datum: str | int = "wgs84",
+                 mode: str = "walk") -> StreetNetwork:
+    """Load a walkable (``mode="walk"``) or drivable (``mode="drive"``) network from a
+    local file, chosen by its extension.
 
     ``.osm.pbf``/``.pbf``: OSM extract (pyrosm); ``.osm``/``.xml``: OSM XML (OSMnx);
     any vector file the layer loader reads (GeoJSON, GeoPackage, Shapefile…): road
     centre-lines in ``datum``.
     """
+    _check_mode(mode)
     path = Path(path)
     if not path.is_file():
         raise LayerValidationError(str(path), ["file not found"])
     name = path.name.lower()
     if name.endswith(".pbf"):
-        return read_osm_pbf(path)
+        return read_osm_pbf(path, mode=mode)
     if name.endswith((".osm", ".xml", ".osm.xml")):
-        return read_osm_xml(path)
-    return read_centrelines(path, datum=datum)
+        return read_osm_xml(path, mode=mode)
+    return read_centrelines(path, datum=datum, mode=mode)
+
+
+DRIVE_SPEEDS_SCHEMA = (
+    Column("highway", doc="OSM highway class, or 'default' for any other class"),
+    Column("speed_kmh", "float", lo=1, hi=150, doc="assumed travel speed (km/h)"),
+    Column("source"),
+)
+
+
+def load_drive_speeds(path: str | Path | None = None) -> pd.DataFrame:
+    """Travel speed (km/h) by OSM highway class, indexed by ``highway``.
+
+    Reads ``data/gis/drive_speeds.csv`` unless ``path`` is given; a ``default`` row
+    serves classes the table does not list.
+    """
+    path = Path(path) if path is not None else data_dir() / "drive_speeds.csv"
+    df, problems = read_table(path, DRIVE_SPEEDS_SCHEMA, unique="highway")
+    if "highway" in df.columns and "default" not in set(df["highway"]):
+        problems.add("no 'default' row (the speed of classes not listed)", column="highway")
+    problems.raise_if_any()
+    return df.set_index("highway", drop=False)
 
 
 _OFFLINE_HINT = ("Offline, supply a local network instead: an .osm.pbf extract (e.g. Geofabrik's "
@@ -207,12 +354,21 @@ def download_osm_extract(region: str = "chongqing", directory: str | Path = "osm
     return Path(pyrosm.get_data(region, directory=str(directory)))
 
 
-def fetch_network(polygon: shapely.Polygon | shapely.MultiPolygon) -> StreetNetwork:
-    """Download the walkable network inside a WGS-84 polygon from OpenStreetMap (OSMnx).
+def fetch_network(polygon: shapely.Polygon | shapely.MultiPolygon, *,
+                  mode: str = "walk") -> StreetNetwork:
+    """Download the walkable (or drivable) network inside a WGS-84 polygon from
+    OpenStreetMap (OSMnx).
 
     Fails at once with :class:`NetworkUnavailableError` when there is no internet.
     """
+    _check_mode(mode)
     require_internet()
+    if mode == "drive":
+        with _osmnx_settings(mode) as ox:
+            g = ox.graph_from_polygon(polygon, network_type="drive", simplify=False,
+                                      retain_all=True)
+        nodes, edges = _osmnx_tables(g, mode)
+        return _from_graph_tables(nodes, edges, "OpenStreetMap (Overpass API)", mode)
     import osmnx as ox
 
     g = ox.graph_from_polygon(polygon, network_type="walk", simplify=False, retain_all=True)
