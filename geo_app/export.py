@@ -1,14 +1,36 @@
-"""Saving results: GeoPackages written atomically, so a failed save never corrupts an old one."""
+"""Saving results: GeoPackages and GeoTIFFs written atomically, so a failed save never
+corrupts an old one."""
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+
+
+def _replace_atomically(path: str | Path, suffix: str, write: Callable[[str], None]) -> Path:
+    """Run ``write(tmp)`` on a fresh name (ending ``suffix``) next to ``path``, then rename
+    it over ``path``.
+
+    On any failure (or interruption) the temporary file is removed and ``path`` is untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers create the file themselves
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -16,17 +38,71 @@ def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> P
 
     The file is built next to ``path`` and renamed over it only when complete.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    try:
+    def write(tmp: str) -> None:
         for name, frame in layers.items():
             gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame.copy())
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return _replace_atomically(path, ".gpkg", write)
+
+
+def _profile(array, transform, crs, nodata) -> tuple[np.ndarray, dict]:
+    """The float32 band and the rasterio creation options of a single-band GeoTIFF.
+
+    ``transform`` is an ``affine.Affine`` or a GDAL tuple ``(x0, cell, 0, y_top, 0, -cell)``;
+    ``crs`` anything rasterio accepts (EPSG code, "EPSG:32648", WKT, pyproj CRS).
+    """
+    from affine import Affine
+    from rasterio.crs import CRS
+
+    band = np.asarray(array, dtype=np.float32)
+    if band.ndim != 2 or 0 in band.shape:
+        raise ValueError(f"a GeoTIFF band must be a non-empty 2-D array, got shape {band.shape}")
+    if not isinstance(transform, Affine):
+        if len(transform) != 6:
+            raise ValueError("transform must be an Affine or a GDAL tuple "
+                             "(x0, cell, 0, y_top, 0, -cell)")
+        transform = Affine.from_gdal(*map(float, transform))
+    crs = CRS.from_user_input(crs.to_wkt() if hasattr(crs, "to_wkt") else crs)
+    profile = dict(driver="GTiff", height=band.shape[0], width=band.shape[1], count=1,
+                   dtype="float32", crs=crs, transform=transform, nodata=nodata,
+                   compress="deflate")
+    if band.shape[0] >= 256 and band.shape[1] >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    return band, profile
+
+
+def _fill(dst, band: np.ndarray, description: str) -> None:
+    dst.write(band, 1)
+    if description:
+        dst.set_band_description(1, description)
+
+
+def write_geotiff(array, transform, crs, path: str | Path, *, nodata: float | None = None,
+                  description: str = "") -> Path:
+    """Write a 2-D array (row 0 north) as a single-band float32 GeoTIFF, atomically.
+
+    ``transform`` maps pixels to ``crs`` units (an ``affine.Affine`` or a GDAL tuple
+    ``(x0, cell, 0, y_top, 0, -cell)``); ``description`` names the band (e.g. "persons/km²").
+    """
+    import rasterio
+
+    band, profile = _profile(array, transform, crs, nodata)
+
+    def write(tmp: str) -> None:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            _fill(dst, band, description)
+
+    return _replace_atomically(path, ".tif", write)
+
+
+def geotiff_bytes(array, transform, crs, *, nodata: float | None = None,
+                  description: str = "") -> bytes:
+    """The GeoTIFF of :func:`write_geotiff` as bytes (for a download button)."""
+    from rasterio.io import MemoryFile
+
+    band, profile = _profile(array, transform, crs, nodata)
+    with MemoryFile() as mem:
+        with mem.open(**profile) as dst:
+            _fill(dst, band, description)
+        return mem.read()
