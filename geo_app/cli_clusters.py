@@ -76,6 +76,80 @@ def _cmd_catchments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hotspots(args: argparse.Namespace) -> int:
+    from geo_app.cluster_maps import hotspot_map
+    from geo_app.clusters import load_pois
+    from geo_app.export import write_gpkg_layers, write_geotiff
+    from geo_app.hotspots import run_density, run_hotspots
+
+    pts = _points_for(args, load_pois)
+    result = run_hotspots(pts, grid=args.grid, cell_m=args.cell_m, weight=args.weight,
+                          permutations=args.permutations, alpha=args.alpha, seed=args.seed)
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"points: {p['points']:,}; grid: {p['grid']}, {p['cells']:,} cells; value: {p['value']}")
+    print(f"Gi* with {p['permutations']:,} permutations, false-discovery rate {p['alpha']:g}: "
+          f"{p['hot']:,} hot-spot cells, {p['cold']:,} cold-spot cells")
+    print(f"wrote {args.out} (layers: cells, run_info)")
+    density = None
+    if args.density or args.map:
+        density = run_density(pts, bandwidth_m=args.bandwidth, weight=args.weight)
+    if args.density:
+        d = density.density
+        write_geotiff(d.values, d.transform, density.crs, args.density,
+                      description=f"kernel density ({density.unit}), bandwidth {args.bandwidth:g} m")
+        print(f"wrote {args.density} (kernel density, {d.values.shape[1]} x {d.values.shape[0]} "
+              f"cells of {d.cell_m:g} m, {density.crs})")
+    _write_map(hotspot_map(result.cells, lang=args.lang, density=density,
+                           districts=_districts_if_near(pts)), args.map)
+    return 0
+
+
+def _points_for(args: argparse.Namespace, load):
+    pts = load(args.points, category_column=args.category_column, datum=args.datum)
+    if args.category:
+        keep = pts["category"].astype(str).isin(args.category)
+        if "sector_9611" in pts.columns:
+            keep |= pts["sector_9611"].astype(str).isin(args.category)
+        if not keep.any():
+            raise ValueError(f"no point has category or sector {', '.join(args.category)}")
+        pts = pts[keep]
+    return pts
+
+
+def _cmd_service_areas(args: argparse.Namespace) -> int:
+    from geo_app.catchment_workflow import graph_for
+    from geo_app.cluster_maps import service_area_map
+    from geo_app.export import write_gpkg_layers
+    from geo_app.service_areas import service_areas
+
+    if args.bases is None:
+        from layers import load_logistics_bases
+
+        bases, name = load_logistics_bases(), args.name_column or "name_zh"
+    else:
+        from layers.userfile import read_user_layer
+
+        name = args.name_column or "name"
+        bases, _ = read_user_layer(args.bases, datum=args.datum, required_columns=(name,),
+                                   geometry_types=("Point",))
+    minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+    graph = graph_for(args.network, "drive")
+    print(f"drive network: {graph.n_nodes:,} nodes, {graph.n_edges:,} directed links ({args.network})")
+    areas, table = service_areas(graph, bases, minutes, name=name)
+    write_gpkg_layers({"service_areas": areas, "bases": table}, args.out)
+    for row in table.itertuples():
+        state = f"{row.snap_m:,.0f} m from the network" if row.on_network else "OFF the network"
+        print(f"  {row.name}: {state}")
+    for mins, group in areas.groupby("minutes"):
+        print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
+    print(f"wrote {args.out} (layers: service_areas, bases)")
+    _write_map(service_area_map(bases[bases.geometry.notna()].rename(columns={name: "name"})
+                                if name != "name" else bases, areas, lang=args.lang,
+                                districts=_districts_if_near(areas)), args.map)
+    return 0
+
+
 def add_commands(sub) -> None:
     """Register the cluster-map commands on the ``geo-app`` sub-parsers."""
     p = sub.add_parser("clusters", help="service clusters of points of interest (DBSCAN/HDBSCAN)")
@@ -122,3 +196,36 @@ def add_commands(sub) -> None:
     p.add_argument("--map", type=Path, help="also write an offline HTML map")
     p.add_argument("--lang", choices=LANGS, default="zh")
     p.set_defaults(func=_cmd_catchments)
+
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots of points on a grid, "
+                       "and their kernel density")
+    p.add_argument("--points", required=True, type=Path, help="as for geo-app clusters")
+    p.add_argument("--grid", choices=("h3", "square"), default="h3")
+    p.add_argument("--cell-m", type=float, default=250.0,
+                   help="cell size in metres: square side or hexagon width (default 250)")
+    p.add_argument("--weight", help="sum this column instead of counting points")
+    p.add_argument("--category", nargs="*", help="only points of these categories or sectors")
+    p.add_argument("--permutations", type=int, help="default 999, 9,999 above 1,000 cells")
+    p.add_argument("--alpha", type=float, default=0.05, help="false-discovery rate (default 0.05)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
+    p.add_argument("--bandwidth", type=float, default=300.0, help="kernel density bandwidth (m)")
+    p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
+    p.add_argument("--category-column", default="category", help="category column of a user file")
+    p.add_argument("--datum", default="wgs84", help="datum of a user file")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+    p.set_defaults(func=_cmd_hotspots)
+
+    p = sub.add_parser("service-areas", help="drive-time service areas around logistics bases")
+    p.add_argument("--network", required=True, type=Path,
+                   help=".osm.pbf, .osm, or road centre-lines (optional oneway, maxspeed columns)")
+    p.add_argument("--bases", type=Path, help="depots with a name column (default: the bundled "
+                   "logistics bases)")
+    p.add_argument("--name-column", help="name column of --bases")
+    p.add_argument("--minutes", default="15,30,45", help="drive times, comma-separated")
+    p.add_argument("--datum", default="wgs84", help="datum of user files")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+    p.set_defaults(func=_cmd_service_areas)

@@ -21,6 +21,7 @@ from geo_app.maps import (
     _fmt_int,
     _new_map,
     _plain_layer,
+    _tooltip,
 )
 
 _NOISE = "#9e9e9e"
@@ -127,7 +128,7 @@ def hotspot_map(cells: gpd.GeoDataFrame, *, lang: str = "zh", tiles: str = "blan
                 height: str = "100%", districts: gpd.GeoDataFrame | None = None,
                 density=None) -> folium.Map:
     """Gi* cells coloured hot/cold by confidence after the FDR correction, over an optional
-    kernel density heat map (:class:`analysis.density.Density` in its metric CRS)."""
+    kernel density heat map (a :class:`geo_app.hotspots.DensityResult`)."""
     m = _new_map(tiles, lang, height, prefer_canvas=len(cells) > CANVAS_ABOVE, zoom_snap=0.25)
     districts_outline(m, districts, lang)
     if density is not None:
@@ -162,16 +163,18 @@ def density_rgba(values: np.ndarray, *, vmax: float | None = None) -> np.ndarray
     return np.dstack([rgb, alpha]).astype(np.uint8)
 
 
-def density_layer(m: folium.Map, density, lang: str) -> None:
-    """The density surface warped to Web Mercator and drawn as an image overlay with a legend."""
+def density_layer(m: folium.Map, result, lang: str) -> None:
+    """A :class:`geo_app.hotspots.DensityResult` warped to Web Mercator and drawn as an image
+    overlay with a legend."""
     from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 
+    density = result.density
     h, w = density.values.shape
     west, south, east, north = density.bounds
-    dst_t, dw, dh = calculate_default_transform(density.crs, "EPSG:3857", w, h, west, south, east, north)
+    dst_t, dw, dh = calculate_default_transform(result.crs, "EPSG:3857", w, h, west, south, east, north)
     out = np.zeros((dh, dw), np.float32)
     reproject(density.values.astype(np.float32), out, src_transform=density.transform,
-              src_crs=density.crs, dst_transform=dst_t, dst_crs="EPSG:3857",
+              src_crs=result.crs, dst_transform=dst_t, dst_crs="EPSG:3857",
               resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=0)
     lon0, lat0, lon1, lat1 = transform_bounds("EPSG:3857", 4326, dst_t.c, dst_t.f + dh * dst_t.e,
                                               dst_t.c + dw * dst_t.a, dst_t.f)
@@ -183,7 +186,30 @@ def density_layer(m: folium.Map, density, lang: str) -> None:
     steps = [0.02, 0.25, 0.5, 0.75, 1.0]
     rows = [("#" + "".join(f"{c:02x}" for c in density_rgba(np.array([[s]]), vmax=1.0)[0, 0, :3]),
              f"{'≥ ' if s == 1.0 else ''}{s * top:,.0f}") for s in steps]
-    Legend(f"{t('density', lang)} ({t(density.unit, lang)})", rows, position="bottomleft").add_to(m)
+    Legend(f"{t('density', lang)} ({t(result.unit, lang)})", rows, position="bottomleft").add_to(m)
+
+
+def density_map(result, *, points: gpd.GeoDataFrame | None = None, lang: str = "zh",
+                tiles: str = "blank", height: str = "100%",
+                districts: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """A kernel density heat map (:class:`geo_app.hotspots.DensityResult`), with the points
+    (hidden at first) when given."""
+    from pyproj import Transformer
+
+    m = _new_map(tiles, lang, height, zoom_snap=0.25)
+    districts_outline(m, districts, lang)
+    density_layer(m, result, lang)
+    if points is not None and len(points):
+        data = _features(pd.DataFrame({"category": _escaped(points.get(
+            "category", pd.Series("", index=points.index)))}), points.geometry.values)
+        folium.GeoJson(data, name=f"{t('pois', lang)} ({len(points):,})", show=False,
+                       marker=folium.CircleMarker(radius=2, color="#333", weight=1, fill=True,
+                                                  fill_opacity=0.7),
+                       tooltip=_tooltip(data, ["category"], lang)).add_to(m)
+    x0, y0, x1, y1 = result.density.bounds
+    lon, lat = Transformer.from_crs(result.crs, 4326, always_xy=True).transform([x0, x1], [y0, y1])
+    _finish(m, np.array([lon[0], lat[0], lon[1], lat[1]]))
+    return m
 
 
 def catchment_map(result, *, circle: int | None = None, lang: str = "zh", tiles: str = "blank",
@@ -263,5 +289,8 @@ def service_area_map(bases: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, lang: 
     rows = [(_SERVICE_AREA[min(len(minutes) - 1 - i, 3)], f"≤ {mins:g} {t('minutes_unit', lang)}")
             for i, mins in enumerate(minutes)][::-1]
     Legend(t("drive_time", lang), rows + [("#d62728", t("logistics_bases", lang))]).add_to(m)
-    _finish(m, areas.total_bounds if len(areas) else bases.total_bounds)
+    located = bases[bases.geometry.notna() & ~bases.geometry.is_empty]
+    b = np.r_[areas.total_bounds, located.total_bounds].reshape(2, 4) if len(areas) else \
+        located.total_bounds[None, :]
+    _finish(m, np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)])
     return m
