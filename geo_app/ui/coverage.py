@@ -1,0 +1,77 @@
+"""The coverage page: walking-time coverage of residents by facility category."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo_app.labels import facility_label, t
+from geo_app.maps import coverage_map
+from geo_app.ui.common import L, coverage_inputs, data_inputs, show_error, show_map, tiles_choice
+from geo_app.workflow import demand_csv, geopackage_bytes, run, summary_csv, summary_table
+
+KEPT_RESULTS = 3  # coverage results kept in the session, newest last
+
+
+def coverage_page() -> None:
+    lang = L()
+    paths, datum = data_inputs("cov")
+    st.sidebar.header(t("parameters", lang))
+    minutes = st.sidebar.number_input(t("minutes_input", lang), min_value=1.0, max_value=120.0,
+                                      value=None, step=5.0, key="cov_minutes")
+    speed = st.sidebar.number_input(t("speed", lang), min_value=0.3, max_value=3.0, value=1.0,
+                                    step=0.1, key="cov_speed")
+    area_type = st.sidebar.radio(t("area_type", lang), ("urban", "rural"), horizontal=True,
+                                 format_func=lambda k: t(k, lang), key="cov_area_type")
+    tiles = tiles_choice()
+    pressed = st.sidebar.button(t("run", lang), type="primary", key="cov_run",
+                                disabled=paths is None)
+    if paths is None:
+        return
+
+    results = st.session_state.setdefault("cov_results", {})
+    key = (*paths, datum, minutes, speed, area_type)
+    slot = st.empty()  # always there, so that the elements below keep their places
+    if pressed:
+        bar = slot.progress(0.0, text=t("loading", lang))
+        try:
+            inputs = coverage_inputs(*paths, datum)
+            result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
+                         progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0), text=what))
+        except ValueError as exc:  # LayerValidationError names the file, row and column
+            bar.empty()
+            show_error(exc)
+            return
+        bar.empty()
+        results.pop(key, None)
+        results[key] = {"result": result, "gpkg": geopackage_bytes(result),
+                        "demand_csv": demand_csv(result), "summary_csv": summary_csv(result)}
+        while len(results) > KEPT_RESULTS:
+            results.pop(next(iter(results)))
+    entry = results.get(key)
+    if entry is None:
+        st.info(t("press_run", lang))
+        return
+    result = entry["result"]
+
+    options = ["basket", *result.categories]
+    if st.session_state.get("cov_category") not in options:
+        st.session_state["cov_category"] = "basket"
+    category = st.selectbox(t("map_category", lang), options,
+                            format_func=lambda c: facility_label(c, lang), key="cov_category")
+    show_map(coverage_map(result, category=category, lang=lang, tiles=tiles),
+             f"coverage_{category}.html", "coverage_map")
+
+    st.subheader(t("summary", lang))
+    if result.info("population_is_estimate") == "True":
+        st.info(t("estimate_note", lang))
+    if result.warnings:
+        st.warning("\n".join(f"- {w}" for w in result.warnings))
+    st.dataframe(summary_table(result, lang), width="stretch", hide_index=True)
+    cols = st.columns(3)
+    for col, (label, data, name, mime) in zip(cols, (
+            ("download_gpkg", entry["gpkg"], "coverage.gpkg", "application/geopackage+sqlite3"),
+            ("download_demand", entry["demand_csv"], "coverage_demand.csv", "text/csv"),
+            ("download_summary", entry["summary_csv"], "coverage_summary.csv", "text/csv"))):
+        col.download_button(t(label, lang), data=data, file_name=name, mime=mime, key=label)
+    with st.expander(t("run_info", lang)):
+        st.dataframe(result.run_info, width="stretch", hide_index=True)

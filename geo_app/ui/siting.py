@@ -1,0 +1,249 @@
+"""The siting page: choose hub sites, edit them on the map, save and compare scenarios."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo_app.labels import facility_label, t
+from geo_app.maps import siting_map
+from geo_app.proposals import (
+    proposal_sites,
+    proposal_summary,
+    sites_table,
+    summary_rows,
+    toggle_site,
+)
+from geo_app.report import proposal_report_html, proposal_zip_bytes
+from geo_app.siting import OBJECTIVES, evaluate, solve
+from geo_app.siting_workflow import existing_of, prepare_run
+from geo_app.ui.common import (
+    LOAD_ERRORS,
+    L,
+    coverage_inputs,
+    data_inputs,
+    saved_upload,
+    show_error,
+    show_map,
+    tiles_choice,
+)
+from geo_app.webapp import upload_types
+
+KEPT_RUNS = 3  # prepared siting runs kept in the session, newest last
+PREPARE_KEYS = ("network", "facilities", "demand", "datum", "category", "candidates", "minutes")
+
+
+def siting_parameters(inputs, datum: str) -> dict | None:
+    """The siting widgets; the parameters they set (None while a candidate file is missing)."""
+    lang = L()
+    cats = sorted(inputs.facilities["category"].astype(str).unique())
+    options = ["", *cats]
+    if st.session_state.get("site_category") not in options:
+        default = "community_service" if "community_service" in cats else ""
+        st.session_state["site_category"] = default
+    category = st.sidebar.selectbox(
+        t("existing_category", lang), options, key="site_category",
+        format_func=lambda c: facility_label(c, lang) if c else t("no_existing", lang))
+    st.sidebar.header(t("parameters", lang))
+    source = st.sidebar.radio(t("candidates_source", lang), ("grid", "osm", "file"),
+                              format_func=lambda k: t(f"cand_{k}", lang), key="site_cand")
+    if source == "grid":
+        spacing = st.sidebar.number_input(t("grid_spacing", lang), min_value=50.0,
+                                          max_value=5000.0, value=200.0, step=50.0,
+                                          key="site_spacing")
+        candidates = f"grid:{spacing:g}"
+    elif source == "osm":
+        candidates = "osm"
+    else:
+        f = st.sidebar.file_uploader(t("candidates_file", lang), type=upload_types("candidates"),
+                                     key="site_upload_candidates")
+        if f is None:
+            st.info(t("need_candidates", lang))
+            return None
+        candidates = saved_upload("candidates", f)
+        if candidates is None:
+            return None
+    objective = st.sidebar.radio(t("objective", lang), OBJECTIVES, key="site_objective",
+                                 format_func=lambda k: t(k, lang))
+    params = {**inputs.sources, "datum": datum, "category": category, "candidates": candidates,
+              "objective": objective,
+              "n_sites": int(st.sidebar.number_input(t("n_sites", lang), min_value=1,
+                                                     max_value=500, value=5, key="site_n"))}
+    if objective == "cover":
+        params["target_share"] = st.sidebar.slider(t("target_share", lang), 0.05, 1.0, 0.9,
+                                                   step=0.05, key="site_target")
+    params["minutes"] = st.sidebar.number_input(t("minutes", lang), min_value=1.0,
+                                                max_value=120.0, value=15.0, step=5.0,
+                                                key="site_minutes")
+    if objective == "mclp":
+        params["capacity"] = st.sidebar.number_input(t("capacity", lang), min_value=1.0,
+                                                     value=None, step=500.0, key="site_capacity")
+    params["time_limit"] = st.sidebar.number_input(t("time_limit", lang), min_value=1.0,
+                                                   max_value=600.0, value=10.0, step=5.0,
+                                                   key="site_time_limit")
+    return params
+
+
+def run_siting(inputs, params: dict) -> None:
+    """Prepare (or reuse) the run for ``params``, solve, and keep it as the current proposal."""
+    lang = L()
+    prepared = st.session_state.setdefault("site_prepared", {})
+    key = tuple(params[k] for k in PREPARE_KEYS)
+    bar = st.progress(0.0, text=t("preparing", lang))
+    try:
+        run = prepared.pop(key, None) or prepare_run(
+            inputs, category=params["category"], candidates=params["candidates"],
+            minutes=params["minutes"], datum=params["datum"])
+        prepared[key] = run  # newest last
+        while len(prepared) > KEPT_RUNS:
+            prepared.pop(next(iter(prepared)))
+        bar.progress(0.5, text=t("solving", lang))
+        result = solve(run, n=params["n_sites"], objective=params["objective"],
+                       target_share=params.get("target_share", 0.9),
+                       capacity=params.get("capacity"), time_limit_s=params["time_limit"])
+    except LOAD_ERRORS as exc:
+        show_error(exc)
+        return
+    finally:
+        bar.empty()
+    st.session_state["site_state"] = {
+        "params": params, "run": run, "result": result, "proposal": list(result.sites),
+        "existing": existing_of(inputs, params["category"]), "message": None}
+
+
+def apply_click(state: dict, map_value: dict | None) -> None:
+    """Add or remove a site where the map was clicked (``map_value``: what st_folium reported)."""
+    lang = L()
+    click = (map_value or {}).get("last_clicked")
+    if not click:
+        return
+    before = evaluate(state["run"], state["proposal"]).newly_covered
+    try:
+        done = toggle_site(state["proposal"], state["run"], click["lng"], click["lat"],
+                           prefix=t("added_prefix", lang))
+    except ValueError as exc:
+        state["message"] = ("warning", f"{t('click_error', lang)}: {exc}")
+        return
+    state.update(proposal=done.proposal, run=done.run)
+    after = evaluate(done.run, done.proposal).newly_covered
+    name = done.run.candidates["name"].iloc[done.site]
+    state["message"] = ("success", f"{t('site_' + done.action, lang)} {name} · "
+                                   f"{t('newly_covered', lang)} {before:,.0f} → {after:,.0f} "
+                                   f"({after - before:+,.0f})")
+
+
+def show_proposal(state: dict, tiles: str, map_value: dict | None) -> None:
+    lang = L()
+    apply_click(state, map_value)
+    run, result, proposal, params = (state[k] for k in ("run", "result", "proposal", "params"))
+    ev = evaluate(run, proposal)
+    st.caption(t("click_hint", lang))
+    if state["message"]:
+        getattr(st, state["message"][0])(state["message"][1])
+    standalone = show_map(siting_map(run, proposal, evaluation=ev, existing=state["existing"],
+                                     lang=lang, tiles=tiles),
+                          "siting_map.html", "site_map", returned_objects=("last_clicked",))
+    st.caption(f"{t('eval_time', lang)} {1000 * ev.seconds:.1f} ms")
+
+    st.subheader(t("site_summary", lang))
+    summary = proposal_summary(run, result, proposal, params["objective"])
+    row, solver = summary.iloc[0], proposal_summary(run, result, result.sites, params["objective"])
+    cols = st.columns(4)
+    cols[0].metric(t("covered_before", lang), f"{row['covered_before']:,.0f}")
+    cols[1].metric(t("newly_covered", lang), f"{row['newly_covered']:,.0f}",
+                   delta=f"{row['newly_covered'] - solver['newly_covered'].iloc[0]:+,.0f}"
+                   if row["edited"] else None)
+    cols[2].metric(t("share_after", lang), f"{100 * row['share_after']:.1f} %")
+    cols[3].metric(t("n_proposed", lang), f"{int(row['sites'])}")
+    if row["edited"]:
+        st.info(t("edited_note", lang))
+    st.table(summary_rows(summary, lang), hide_index=True)
+    st.subheader(t("sites_table", lang))
+    st.dataframe(sites_table(proposal_sites(run, result, proposal), lang), width="stretch",
+                 hide_index=True)
+
+    report = dict(lang=lang, parameters=params, map_html=standalone)
+    cols = st.columns(2)
+    cols[0].download_button(t("download_package", lang), on_click="ignore",
+                            data=lambda: proposal_zip_bytes(run, result, ev, **report),
+                            file_name="siting_proposal.zip", mime="application/zip",
+                            key="site_zip")
+    cols[1].download_button(t("download_report", lang), on_click="ignore",
+                            data=lambda: proposal_report_html(run, result, ev, **report),
+                            file_name="siting_report.html", mime="text/html", key="site_report")
+    scenario_form(state, summary)
+
+
+def save_scenario(state: dict, summary) -> None:
+    """Keep the proposal as it stands under the name typed (or a numbered default)."""
+    lang = L()
+    saved = st.session_state.setdefault("site_scenarios", {})
+    name = st.session_state.get("site_scenario_name", "").strip() or \
+        f"{t('scenario', lang)} {len(saved) + 1}"
+    saved.pop(name, None)  # newest last
+    saved[name] = {**{k: state[k] for k in ("params", "run", "existing", "result")},
+                   "proposal": list(state["proposal"]), "summary": summary}
+    st.session_state["site_scenario_name"] = ""
+    st.session_state["site_saved"] = name
+
+
+def scenario_form(state: dict, summary) -> None:
+    lang = L()
+    saved = st.session_state.setdefault("site_scenarios", {})
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    cols[0].text_input(t("scenario_name", lang), key="site_scenario_name",
+                       placeholder=f"{t('scenario', lang)} {len(saved) + 1}")
+    cols[1].button(t("save_scenario", lang), key="site_save", on_click=save_scenario,
+                   args=(state, summary))
+    name = st.session_state.pop("site_saved", None)
+    if name:
+        st.success(f"{t('saved', lang)}: {name}")
+
+
+def compare_scenarios(tiles: str) -> None:
+    """Two saved scenarios side by side: their numbers and a small map each."""
+    lang = L()
+    saved = st.session_state.get("site_scenarios", {})
+    st.subheader(t("scenarios", lang))
+    if len(saved) < 2:
+        st.caption(t("need_two", lang))
+        return
+    names = list(saved)
+    for col, side, index in zip(st.columns(2), ("left", "right"), (len(names) - 2, len(names) - 1)):
+        with col:
+            name = st.selectbox(t(side, lang), names, index=index, key=f"site_cmp_{side}")
+            sc = saved[name]
+            p = sc["params"]
+            st.caption(" · ".join(f"{t(k, lang)}: {t(str(p[k]), lang)}" for k in
+                                  ("objective", "n_sites", "minutes", "candidates")))
+            st.table(summary_rows(sc["summary"], lang), hide_index=True)
+            show_map(siting_map(sc["run"], sc["proposal"], existing=sc["existing"], lang=lang,
+                                tiles=tiles, compact=True), None, f"site_cmp_map_{side}",
+                     height=380)
+
+
+def siting_page() -> None:
+    lang = L()
+    map_value = st.session_state.pop("site_map", None)  # a click is handled once, or dropped
+    paths, datum = data_inputs("site")
+    if paths is None:
+        return
+    try:
+        with st.spinner(t("loading", lang)):
+            inputs = coverage_inputs(*paths, datum)
+    except LOAD_ERRORS as exc:
+        show_error(exc)
+        return
+    params = siting_parameters(inputs, datum)
+    tiles = tiles_choice()
+    pressed = st.sidebar.button(t("run_siting", lang), type="primary", key="site_run",
+                                disabled=params is None)
+    if params is None:
+        return
+    if pressed:
+        run_siting(inputs, params)
+    state = st.session_state.get("site_state")
+    if state is None or state["params"] != params:
+        st.info(t("press_run_siting", lang))
+    else:
+        show_proposal(state, tiles, map_value)
+    compare_scenarios(tiles)
