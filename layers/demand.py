@@ -54,7 +54,10 @@ def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
             raise LayerValidationError(str(path), problems)
         gdf, pop = gdf.loc[~bad], pop.loc[~bad]
     ids = gdf["id"].to_numpy(object) if "id" in gdf.columns else gdf.index.to_numpy()
-    return gpd.GeoDataFrame({"id": ids, "population": pop.to_numpy(float), "estimate": False},
+    # an estimate stays one (e.g. residents from buildings, saved and read back)
+    estimate = (gdf["estimate"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
+                if "estimate" in gdf.columns else False)
+    return gpd.GeoDataFrame({"id": ids, "population": pop.to_numpy(float), "estimate": estimate},
                             geometry=_points_of(gdf.geometry.to_numpy()), crs=4326)
 
 
