@@ -144,7 +144,7 @@ def graph_nbytes(g: WalkGraph) -> int:
 def timed(label: str, fn, *, repeat: int = 3, fast_s: float | None = FAST_S):
     """Run ``fn`` up to ``repeat`` times (stop after a run slower than ``fast_s``).
 
-    Returns ``(best seconds, last result, runs)`` and prints every run.
+    Returns ``(best seconds, last result, seconds of every run)`` and prints every run.
     """
     times, result = [], None
     for _ in range(repeat):
@@ -155,7 +155,7 @@ def timed(label: str, fn, *, repeat: int = 3, fast_s: float | None = FAST_S):
             break
     how = f"best of {len(times)}" if len(times) > 1 else "1 run"
     log(f"    {label}: {', '.join(f'{t:.4f}' for t in times)} s  -> {min(times):.4f} s ({how})")
-    return min(times), result, len(times)
+    return min(times), result, times
 
 
 @dataclass
