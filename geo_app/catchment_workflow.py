@@ -17,6 +17,7 @@ from geo_app.catchments import (
     population_cells,
 )
 from geo_app.catchments import straight_costs as _straight
+from layers._validate import located
 
 WALK_ACCESS_M_S = 1.0
 DRIVE_ACCESS_M_S = 5.0  # reaching the road network by car park or lane (18 km/h)
@@ -36,7 +37,7 @@ def load_centres(path: str | Path | None, name_column: str | None,
         name = name_column or "name"
         c, _ = read_user_layer(path, datum=datum, required_columns=(name,),
                                geometry_types=("Point",))
-    c = c[c.geometry.notna() & ~c.geometry.is_empty].reset_index(drop=True)
+    c = located(c).reset_index(drop=True)
     if len(c) < 2:
         raise ValueError(f"{path or 'business circles'}: {len(c)} located centre(s); "
                          "a catchment model needs at least two to compete")
@@ -64,12 +65,13 @@ def run_catchments(*, centres: str | Path | None = None, name_column: str | None
                    pois: str | Path | gpd.GeoDataFrame | None = None, alpha: float = 1.0,
                    beta: float = 2.0, max_minutes: float = 60.0, max_km: float = 20.0,
                    cell_m: float = 1000.0, datum: str | int = "wgs84",
-                   graph=None) -> CatchmentResult:
+                   graph=None, osm_file: str | Path | None = None) -> CatchmentResult:
     """Huff catchments of ``centres`` over residents summed into ``cell_m`` cells.
 
     Costs are network travel times when a ``network`` (or a prepared ``graph``) is given,
     straight-line distances otherwise; beyond ``max_minutes`` / ``max_km`` a centre is
-    not visited at all.
+    not visited at all. ``demand="buildings"`` estimates residents from the buildings of
+    ``osm_file`` (default: the ``network`` file).
     """
     from geo_app.clusters import load_pois, metric_crs_of
 
@@ -87,7 +89,7 @@ def run_catchments(*, centres: str | Path | None = None, name_column: str | None
     else:
         from geo_app.inputs import load_demand
 
-        residents = load_demand(demand, network=network, datum=datum)
+        residents = load_demand(demand, network=osm_file or network, datum=datum)
         crs = metric_crs_of(residents)
         cells = population_cells(residents, cell_m, crs)
         demand_text = str(demand)
@@ -102,6 +104,9 @@ def run_catchments(*, centres: str | Path | None = None, name_column: str | None
     else:
         cost = _straight(cells, c, max_m=max_km * 1000)
         cost_text = f"straight-line distance (≤ {max_km:g} km)"
+    if not np.isfinite(cost).any():
+        raise ValueError(f"no resident reaches any centre ({cost_text}): do the residents, the "
+                         "centres and the network cover the same place?")
     params = {"centres": len(c), "name_column": name, "demand": demand_text, "cells": len(cells),
               "cell_m": cell_m, "residents": float(cells["population"].sum()), "cost": cost_text,
               "attractiveness": attractiveness, "alpha": alpha, "beta": beta}

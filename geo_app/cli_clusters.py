@@ -144,7 +144,7 @@ def _cmd_service_areas(args: argparse.Namespace) -> int:
     for mins, group in areas.groupby("minutes"):
         print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
     print(f"wrote {args.out} (layers: service_areas, bases)")
-    _write_map(service_area_map(bases[bases.geometry.notna()].rename(columns={name: "name"})
+    _write_map(service_area_map(bases.rename(columns={name: "name"})
                                 if name != "name" else bases, areas, lang=args.lang,
                                 districts=_districts_if_near(areas)), args.map)
     return 0

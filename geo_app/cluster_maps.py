@@ -23,6 +23,7 @@ from geo_app.maps import (
     _plain_layer,
     _tooltip,
 )
+from layers._validate import located
 
 _NOISE = "#9e9e9e"
 # hot 99 %, hot 95 %, not significant, cold 95 %, cold 99 % (ArcGIS's hot spot colours)
@@ -60,8 +61,9 @@ def districts_outline(m: folium.Map, districts: gpd.GeoDataFrame | None, lang: s
 
 def places_layer(m: folium.Map, places: gpd.GeoDataFrame, key: str, colour: str, lang: str) -> None:
     """Named points (business circles, logistics bases) as small discs with their names."""
-    ok = places[places.geometry.notna() & ~places.geometry.is_empty]
-    name_col = "name_zh" if lang == "zh" and "name_zh" in ok else ("name_en" if "name_en" in ok else "name")
+    ok = located(places)
+    wanted = "name_zh" if lang == "zh" else "name_en"
+    name_col = wanted if wanted in ok.columns else "name"
     props = pd.DataFrame({"name": _escaped(ok[name_col])})
     data = _features(props, ok.geometry.values)
     folium.GeoJson(data, name=f"{t(key, lang)} ({len(ok)})",
@@ -289,8 +291,8 @@ def service_area_map(bases: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, lang: 
     rows = [(_SERVICE_AREA[min(len(minutes) - 1 - i, 3)], f"≤ {mins:g} {t('minutes_unit', lang)}")
             for i, mins in enumerate(minutes)][::-1]
     Legend(t("drive_time", lang), rows + [("#d62728", t("logistics_bases", lang))]).add_to(m)
-    located = bases[bases.geometry.notna() & ~bases.geometry.is_empty]
-    b = np.r_[areas.total_bounds, located.total_bounds].reshape(2, 4) if len(areas) else \
-        located.total_bounds[None, :]
+    placed = located(bases)
+    b = np.r_[areas.total_bounds, placed.total_bounds].reshape(2, 4) if len(areas) else \
+        placed.total_bounds[None, :]
     _finish(m, np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)])
     return m

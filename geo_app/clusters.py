@@ -11,6 +11,7 @@ import pandas as pd
 
 from analysis.clusters import cluster_hulls, point_clusters
 from geo_app.pipeline import utm_crs
+from layers._validate import located
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def default_places(path: str | Path | None, pois: gpd.GeoDataFrame) -> gpd.GeoDa
     b = pois.total_bounds
     if len(pois) and b[0] < east and b[2] > west and b[1] < north and b[3] > south:
         named = pd.concat([load_business_circles(), load_clusters()], ignore_index=True)
-        named = named[named.geometry.notna() & ~named.geometry.is_empty]
+        named = located(named)
         return gpd.GeoDataFrame({"name": named["name_zh"].to_numpy()},
                                 geometry=named.geometry.to_numpy(), crs=4326)
     return gpd.GeoDataFrame({"name": []}, geometry=[], crs=4326)

@@ -17,6 +17,7 @@ from jinja2 import Template
 
 from analysis.coverage import covered_column, time_column
 from geo_app.labels import category_label, facility_label, t
+from layers._validate import located
 
 DISPLAY_TOLERANCE_DEG = 0.001  # ~100 m: boundary simplification for the browser only
 CHONGQING_CENTRE = (29.9, 107.8)  # (lat, lon), Leaflet's order
@@ -157,22 +158,22 @@ def _districts_layer(m: folium.Map, districts: gpd.GeoDataFrame, variable: str,
 
 
 def _points_layer(m: folium.Map, key: str, gdf: gpd.GeoDataFrame, lang: str) -> None:
-    located = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    missing = len(gdf) - len(located)
-    title = f"{t(key, lang)} ({len(located)})"
+    placed = located(gdf)
+    missing = len(gdf) - len(placed)
+    title = f"{t(key, lang)} ({len(placed)})"
     if missing:
         title += f" · {missing} {t('not_located', lang)}"
     name_col = "name_zh" if lang == "zh" else "name_en"
     props = pd.DataFrame({
-        "name": located[name_col].astype(str),
-        "category": [category_label(c, lang) for c in located["category"]],
-        "district": located["district_zh"].fillna("").astype(str),
-        "confidence": [t(c, lang) for c in located["coord_confidence"]],
-        "uncertainty_m": [_fmt_int(v) for v in located["uncertainty_m"].astype("float64")],
-        "sector_9611": located["sector_9611"].fillna("").astype(str),
-        "gold_card": located["gold_card"].fillna("").astype(str),
+        "name": placed[name_col].astype(str),
+        "category": [category_label(c, lang) for c in placed["category"]],
+        "district": placed["district_zh"].fillna("").astype(str),
+        "confidence": [t(c, lang) for c in placed["coord_confidence"]],
+        "uncertainty_m": [_fmt_int(v) for v in placed["uncertainty_m"].astype("float64")],
+        "sector_9611": placed["sector_9611"].fillna("").astype(str),
+        "gold_card": placed["gold_card"].fillna("").astype(str),
     })
-    data = gpd.GeoDataFrame(props, geometry=located.geometry.values, crs=4326)
+    data = gpd.GeoDataFrame(props, geometry=placed.geometry.values, crs=4326)
     colour = LAYER_COLOURS.get(key, "#333")
     fields = list(props.columns)
     group = folium.FeatureGroup(name=title, show=True)
@@ -505,7 +506,7 @@ def _facilities_layer(m: folium.Map, result, category: str, lang: str) -> list[t
 
 def _life_circles_layer(m: folium.Map, result, lang: str) -> None:
     lc = result.life_circles
-    lc = lc[lc.geometry.notna() & ~lc.geometry.is_empty]
+    lc = located(lc)
     n_cat = len(result.categories)
     props = pd.DataFrame({
         "hub": _escaped(lc["hub"]), "residents": [_fmt_int(v) for v in lc["residents"]],

@@ -10,6 +10,7 @@ import pandas as pd
 
 from analysis.areas import facility_isochrones
 from analysis.snap import snap_points
+from layers._validate import located
 
 DRIVE_BUFFER_M = 60.0  # half-width of the band drawn along reached roads
 ACCESS_M_S = 5.0  # from a base to its nearest road node (18 km/h)
@@ -25,17 +26,17 @@ def service_areas(graph, bases: gpd.GeoDataFrame, minutes: list[float], *, name:
     """
     if not minutes or any(not m > 0 for m in minutes):
         raise ValueError(f"drive times must be positive minutes, got {minutes}")
-    located = bases[bases.geometry.notna() & ~bases.geometry.is_empty]
-    if len(located) == 0:
-        raise ValueError("no located bases to draw service areas around")
-    p = located.geometry.to_crs(graph.crs)
+    placed = located(bases)
+    if len(placed) == 0:
+        raise ValueError("no placed bases to draw service areas around")
+    p = placed.geometry.to_crs(graph.crs)
     snap = snap_points(graph, p.x.to_numpy(), p.y.to_numpy(), speed_m_s=ACCESS_M_S,
                        max_dist_m=max_snap_m)
     on = snap.on_network
-    table = pd.DataFrame({"name": located[name].astype(str).to_numpy(),
+    table = pd.DataFrame({"name": placed[name].astype(str).to_numpy(),
                           "snap_m": np.round(snap.dist_m, 1), "on_network": on})
     if not on.any():
-        raise ValueError(f"none of the {len(located)} bases lies within {max_snap_m:g} m of the "
+        raise ValueError(f"none of the {len(placed)} bases lies within {max_snap_m:g} m of the "
                          "network: load a network that covers them")
     # isochrones measure travel *to* a facility; deliveries leave the base: reverse the links
     outbound = dataclasses.replace(graph, time=graph.reverse)

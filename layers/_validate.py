@@ -155,3 +155,11 @@ def open_raster(path):
         return rasterio.open(path)
     except Exception as exc:  # rasterio.errors.RasterioIOError
         raise LayerValidationError(str(path), [f"not a readable raster: {exc}"]) from None
+
+
+def located(gdf):
+    """The rows of a GeoDataFrame that have a geometry that is neither missing nor empty."""
+    import shapely
+
+    geoms = gdf.geometry.values
+    return gdf[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]

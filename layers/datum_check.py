@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from layers._validate import located
 from layers.coords import convert_geometries
 
 METRIC_CRS = 32648  # UTM 48N: metres over Chongqing (105–110.2° E), for distances only
@@ -88,7 +89,8 @@ def _by_district_labels(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
                         column: str) -> DatumSuspicion | None:
     """Points that carry their district: count how many fall in another one."""
     key = "adcode" if gdf[column].astype(str).str.fullmatch(r"\d{6}").mean() > 0.5 else "name_zh"
-    pts = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty & gdf[column].notna()]
+    pts = located(gdf)
+    pts = pts[pts[column].notna()]
     pts = pts[pts.geom_type == "Point"]
     if len(pts) < 10:
         return None
