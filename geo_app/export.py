@@ -106,3 +106,27 @@ def geotiff_bytes(array, transform, crs, *, nodata: float | None = None,
         with mem.open(**profile) as dst:
             _fill(dst, band, description)
         return mem.read()
+
+
+def gpkg_bytes(layers: Mapping[str, pd.DataFrame], name: str = "result") -> bytes:
+    """Frames as the bytes of one GeoPackage (for a download button)."""
+    with tempfile.TemporaryDirectory(prefix="cq_gpkg_") as tmp:
+        return write_gpkg_layers(layers, Path(tmp) / f"{name}.gpkg").read_bytes()
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as UTF-8 CSV (with a byte-order mark, so that Excel shows Chinese); points
+    get ``lon``/``lat`` columns instead of their geometry."""
+    if isinstance(frame, gpd.GeoDataFrame):
+        geom = frame.geometry.values
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        if len(frame) and (frame.geom_type == "Point").all():
+            table.insert(0, "lat", geom.y)
+            table.insert(0, "lon", geom.x)
+        frame = table
+    return frame.to_csv(index=False).encode("utf-8-sig")
+
+
+def geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
+    """A layer as GeoJSON (EPSG:4326)."""
+    return gdf.to_crs(4326).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")

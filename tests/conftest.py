@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
@@ -102,12 +103,14 @@ def _free_port() -> int:
 def app_url(tmp_path_factory) -> str:
     """Start the Streamlit app on a free loopback port; stop it after the session."""
     port = _free_port()
-    log = (tmp_path_factory.mktemp("app") / "streamlit.log").open("w")
+    home = tmp_path_factory.mktemp("app")
+    log = (home / "streamlit.log").open("w")
+    env = {**os.environ, "GEO_APP_PROJECT_DIR": str(home / "projects")}  # saved scenarios
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -127,3 +130,42 @@ def app_url(tmp_path_factory) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """Headless Chromium (the system's), for the browser tests."""
+    playwright = pytest.importorskip("playwright.sync_api")
+
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=chromium_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def offline_page(browser):
+    """A page whose requests to other hosts are aborted and recorded, with its errors."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.external, page.errors = [], []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("data:", "blob:", "file:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            page.external.append(url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
+    page.on("console", lambda m: page.errors.append(f"console: {m.text}")
+            if m.type == "error" else None)
+    yield page
+    page.close()

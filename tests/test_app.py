@@ -1,18 +1,20 @@
-"""Streamlit AppTest: the overview page and its widgets run without exceptions."""
+"""Streamlit AppTest: every page and its widgets run without exceptions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import shapely.geometry
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 @pytest.fixture()
-def app():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+def app(monkeypatch, tmp_path):
+    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
+    at = AppTest.from_file(APP, default_timeout=300).run()
     assert not at.exception
     return at
 
@@ -43,7 +45,6 @@ def test_every_widget(app):
 def test_coverage_page_on_the_sample(app):
     app.sidebar.radio(key="page").set_value("coverage").run()
     assert not app.exception
-    assert app.sidebar.radio(key="cov_source").value == "sample"
     assert "离线样例:赫尔辛基(OSM,非重庆数据)" in [c.value for c in app.caption]
     assert [i.value for i in app.info] == ["设置输入和参数后点击“运行分析”。"]
     app.sidebar.button(key="cov_run").click().run()
@@ -73,14 +74,14 @@ def test_coverage_page_on_the_sample(app):
     assert set(app.dataframe[0].value["Threshold (min)"].dropna()) == {20.0}
 
 
-def test_coverage_page_reports_bad_uploads(app, tmp_path):
+def test_data_page_uploads_and_limits(app, tmp_path):
     from geo_app.webapp import save_upload
 
-    app.sidebar.radio(key="page").set_value("coverage").run()
-    app.sidebar.radio(key="cov_source").set_value("upload").run()
+    app.sidebar.radio(key="page").set_value("data").run()
+    app.radio(key="data_source").set_value("upload").run()
     assert not app.exception
-    assert app.sidebar.button(key="cov_run").disabled  # no network yet
-    assert [i.value for i in app.info] == ["请上传路网文件。"]
+    assert app.button(key="data_check").disabled  # no network yet
+    assert "请上传路网文件。" in [i.value for i in app.info]
     with pytest.raises(ValueError, match="not a network file"):
         save_upload("network", "roads.shp.zip", b"x", tmp_path)
     with pytest.raises(ValueError, match="over the 200 MB limit"):
@@ -131,7 +132,6 @@ def _table(at, item_label: str) -> dict:
 def test_siting_page_on_the_sample(app):
     app.sidebar.radio(key="page").set_value("siting").run()
     assert not app.exception and not app.error
-    assert app.sidebar.radio(key="site_source").value == "sample"
     assert "离线样例:赫尔辛基(OSM,非重庆数据)" in [c.value for c in app.caption]
     assert app.sidebar.selectbox(key="site_category").value == "community_service"
     assert app.sidebar.number_input(key="site_spacing").value == 200
@@ -214,3 +214,113 @@ def test_siting_page_osm_candidates_and_errors(app):
     assert not app.exception
     assert app.sidebar.button(key="site_run").disabled
     assert [i.value for i in app.info] == ["请上传候选点文件。"]
+
+
+def test_study_area_choices(app):
+    app.sidebar.radio(key="page").set_value("data").run()
+    assert not app.exception
+    assert "数据范围" in app.sidebar.caption[0].value  # the sample's extent until one is chosen
+    for kind in ("municipality", "region_group", "district", "township", "drawn", "data_extent"):
+        app.radio(key="area_kind").set_value(kind).run()
+        assert not app.exception, kind
+    app.radio(key="area_kind").set_value("drawn").run()
+    assert app.button(key="area_apply").disabled  # nothing drawn yet
+    app.radio(key="area_kind").set_value("township").run()
+    assert any("没有乡镇街道边界" in i.value for i in app.info)  # Helsinki has none
+    # a district of Chongqing: the Helsinki sample is not there, and the page says so
+    app.radio(key="area_kind").set_value("district").run()
+    options = app.selectbox(key="area_pick_district").options
+    assert len(options) == 38 and "渝中区" in options
+    app.selectbox(key="area_pick_district").set_value(
+        next(a for a in app.selectbox(key="area_pick_district").options if a == "渝中区"))
+    app.button(key="area_apply").click().run()
+    assert not app.exception
+    assert "渝中区" in app.sidebar.caption[0].value
+    assert any("渝中区" in w.value and "outside Chongqing" in w.value for w in app.warning)
+    # pages on an area without data say so instead of failing
+    app.sidebar.radio(key="page").set_value("coverage").run()
+    app.sidebar.button(key="cov_run").click().run()
+    assert not app.exception and len(app.error) == 1 and "渝中区" in app.error[0].value
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+
+
+def test_drawn_area_limits_the_coverage_run(app):
+    from geo_app.workflow import load_inputs, sample_path
+
+    nodes = load_inputs(sample_path()).network.nodes
+    lon, lat = nodes["lon"].median(), nodes["lat"].median()
+    square = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
+        [lon - 0.004, lat - 0.002], [lon + 0.004, lat - 0.002], [lon + 0.004, lat + 0.002],
+        [lon - 0.004, lat + 0.002], [lon - 0.004, lat - 0.002]]]}}
+    app.sidebar.radio(key="page").set_value("data").run()
+    app.radio(key="area_kind").set_value("drawn").run()
+    app.session_state["area_map"] = {"last_active_drawing": square}
+    app.run()
+    assert not app.button(key="area_apply").disabled
+    app.button(key="area_apply").click().run()
+    assert not app.exception and "绘制范围" in app.sidebar.caption[0].value
+    app.sidebar.radio(key="page").set_value("coverage").run()
+    app.sidebar.button(key="cov_run").click().run()
+    assert not app.exception and not app.error
+    result = list(app.session_state["cov_results"].values())[-1]["result"]
+    total = result.demand["population"].sum()
+    assert 0 < total < 25_479 * 0.8  # fewer residents than the whole sample
+    assert result.demand.geometry.within(shapely.geometry.shape(square["geometry"])).all()
+
+
+def test_cluster_maps_page(app):
+    app.sidebar.radio(key="page").set_value("cluster_maps").run()
+    assert not app.exception
+    app.sidebar.button(key="cl_run_clusters").click().run()
+    assert not app.exception and not app.error
+    assert [m.label for m in app.metric] == ["点数", "聚集区数", "零散点(未成簇)"]
+    clusters = app.dataframe[0].value
+    assert len(clusters) >= 3 and clusters["点数"].is_monotonic_decreasing
+    app.sidebar.radio(key="cl_method").set_value("hdbscan").run()
+    app.sidebar.button(key="cl_run_clusters").click().run()
+    assert not app.exception and not app.error
+
+    app.sidebar.radio(key="cl_view").set_value("cl_hotspots").run()
+    app.sidebar.radio(key="cl_grid").set_value("square").run()
+    app.sidebar.multiselect(key="cl_categories").select("现代商贸").run()
+    app.sidebar.button(key="cl_run_hotspots").click().run()
+    assert not app.exception and not app.error
+    assert {"下载核密度 GeoTIFF", "下载 GeoJSON"} <= {b.label for b in app.get("download_button")}
+
+    app.sidebar.radio(key="cl_view").set_value("cl_catchments").run()
+    app.sidebar.radio(key="cl_centres").set_value("clusters").run()
+    app.sidebar.radio(key="cl_cost").set_value("walk").run()
+    app.sidebar.button(key="cl_run_catchments").click().run()
+    assert not app.exception and not app.error
+    table = app.dataframe[0].value
+    assert table["客源占比"].sum() <= 1.0 + 1e-9 and table["预期客源(人)"].sum() > 0
+    app.selectbox(key="cl_circle").set_value(app.selectbox(key="cl_circle").options[1]).run()
+    assert not app.exception
+
+    app.sidebar.radio(key="cl_view").set_value("cl_service").run()
+    app.sidebar.button(key="cl_run_service").click().run()
+    assert not app.exception  # the bundled bases are in Chongqing, not on Helsinki's streets
+    assert len(app.error) == 1 and "none of the 17 bases" in app.error[0].value
+    app.sidebar.radio(key="lang").set_value("en").run()
+    assert not app.exception
+
+
+def test_saved_scenarios_survive_a_new_session(app, monkeypatch, tmp_path):
+    app.sidebar.radio(key="page").set_value("siting").run()
+    app.sidebar.number_input(key="site_n").set_value(2)
+    app.sidebar.button(key="site_run").click().run()
+    app.text_input(key="site_scenario_name").input("保留的方案")
+    app.button(key="site_save").click().run()
+    assert app.success[-1].value == "已保存方案: 保留的方案"
+    sites = list(app.dataframe[0].value["名称"])
+    # a new session, as after closing the browser: the project file still has it
+    fresh = AppTest.from_file(APP, default_timeout=300).run()
+    fresh.sidebar.radio(key="page").set_value("siting").run()
+    assert not fresh.exception
+    assert "保留的方案" in list(fresh.dataframe[0].value["方案"])
+    fresh.button(key="site_reopen_btn").click().run()
+    assert not fresh.exception and not fresh.error
+    assert fresh.sidebar.number_input(key="site_n").value == 2
+    assert list(fresh.dataframe[0].value["名称"]) == sites
+    assert any(s.value.startswith("已重新打开方案: 保留的方案") for s in fresh.success)

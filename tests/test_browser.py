@@ -10,48 +10,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from urllib.parse import urlparse
 
 import pytest
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}
 N_POINTS = 14 + 17 + 24  # located business circles, logistics bases, clusters
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=chromium_path,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def offline_page(browser):
-    """A page whose requests to other hosts are aborted and recorded, with its errors."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.external, page.errors = [], []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(("data:", "blob:", "file:")) or urlparse(url).hostname in LOCAL_HOSTS:
-            r.continue_()
-        else:
-            page.external.append(url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.on("pageerror", lambda e: page.errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: page.errors.append(f"console: {m.text}")
-            if m.type == "error" else None)
-    yield page
-    page.close()
 
 
 def _check_map(frame, lang_labels):

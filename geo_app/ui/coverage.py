@@ -6,7 +6,17 @@ import streamlit as st
 
 from geo_app.labels import facility_label, t
 from geo_app.maps import coverage_map
-from geo_app.ui.common import L, coverage_inputs, data_inputs, show_error, show_map, tiles_choice
+from geo_app.ui.common import (
+    L,
+    area_id,
+    data_inputs,
+    reach_m,
+    show_error,
+    show_map,
+    study_area,
+    study_inputs,
+    tiles_choice,
+)
 from geo_app.workflow import demand_csv, geopackage_bytes, run, summary_csv, summary_table
 
 KEPT_RESULTS = 3  # coverage results kept in the session, newest last
@@ -29,12 +39,12 @@ def coverage_page() -> None:
         return
 
     results = st.session_state.setdefault("cov_results", {})
-    key = (*paths, datum, minutes, speed, area_type)
+    key = (*paths, datum, minutes, speed, area_type, area_id(study_area()))
     slot = st.empty()  # always there, so that the elements below keep their places
     if pressed:
         bar = slot.progress(0.0, text=t("loading", lang))
         try:
-            inputs = coverage_inputs(*paths, datum)
+            inputs = study_inputs(paths, datum, reach_m(minutes, area_type, speed))
             result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
                          progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0), text=what))
         except ValueError as exc:  # LayerValidationError names the file, row and column

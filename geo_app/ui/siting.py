@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
+from geo_app.coverage import to_metres
 from geo_app.labels import facility_label, t
 from geo_app.maps import siting_map
 from geo_app.proposals import (
+    add_candidate_points,
     proposal_sites,
     proposal_summary,
     sites_table,
     summary_rows,
     toggle_site,
 )
-from geo_app.report import proposal_report_html, proposal_zip_bytes
+from geo_app.render import find_chromium, html_to_png
+from geo_app.report import proposal_report_html, proposal_report_pdf, proposal_zip_bytes
+from geo_app.scenario_effect import coverage_before_after
 from geo_app.siting import OBJECTIVES, evaluate, solve
 from geo_app.siting_workflow import existing_of, prepare_run
 from geo_app.ui.common import (
     LOAD_ERRORS,
     L,
-    coverage_inputs,
     data_inputs,
+    reach_m,
     saved_upload,
     show_error,
     show_map,
+    study_inputs,
     tiles_choice,
 )
+from geo_app.ui.scenarios import saved_panel, scenario_form
 from geo_app.webapp import upload_types
 
 KEPT_RUNS = 3  # prepared siting runs kept in the session, newest last
@@ -107,7 +114,8 @@ def run_siting(inputs, params: dict) -> None:
         bar.empty()
     st.session_state["site_state"] = {
         "params": params, "run": run, "result": result, "proposal": list(result.sites),
-        "existing": existing_of(inputs, params["category"]), "message": None}
+        "existing": existing_of(inputs, params["category"]), "message": None,
+        "inputs": inputs}
 
 
 def apply_click(state: dict, map_value: dict | None) -> None:
@@ -162,63 +170,68 @@ def show_proposal(state: dict, tiles: str, map_value: dict | None) -> None:
                  hide_index=True)
 
     report = dict(lang=lang, parameters=params, map_html=standalone)
-    cols = st.columns(2)
+    extras = report_extras(state, standalone)
+    cols = st.columns(3)
     cols[0].download_button(t("download_package", lang), on_click="ignore",
-                            data=lambda: proposal_zip_bytes(run, result, ev, **report),
+                            data=lambda: proposal_zip_bytes(run, result, ev, **report, **extras()),
                             file_name="siting_proposal.zip", mime="application/zip",
                             key="site_zip")
     cols[1].download_button(t("download_report", lang), on_click="ignore",
-                            data=lambda: proposal_report_html(run, result, ev, **report),
+                            data=lambda: proposal_report_html(run, result, ev, **report,
+                                                              **extras()),
                             file_name="siting_report.html", mime="text/html", key="site_report")
+    if find_chromium():
+        cols[2].download_button(t("download_pdf", lang), on_click="ignore",
+                                data=lambda: proposal_report_pdf(run, result, ev, **report,
+                                                                 **extras()),
+                                file_name="siting_report.pdf", mime="application/pdf",
+                                key="site_pdf")
     scenario_form(state, summary)
 
 
-def save_scenario(state: dict, summary) -> None:
-    """Keep the proposal as it stands under the name typed (or a numbered default)."""
-    lang = L()
-    saved = st.session_state.setdefault("site_scenarios", {})
-    name = st.session_state.get("site_scenario_name", "").strip() or \
-        f"{t('scenario', lang)} {len(saved) + 1}"
-    saved.pop(name, None)  # newest last
-    saved[name] = {**{k: state[k] for k in ("params", "run", "existing", "result")},
-                   "proposal": list(state["proposal"]), "summary": summary}
-    st.session_state["site_scenario_name"] = ""
-    st.session_state["site_saved"] = name
+def report_extras(state: dict, map_html: str):
+    """A function giving the report's map image and coverage before/after by category
+    (computed once per proposal, when a download is first asked for)."""
+    def extras() -> dict:
+        key = (tuple(state["proposal"]), len(state["run"].candidates))
+        cached = state.setdefault("report_extras", {})
+        if key not in cached:
+            png = None
+            if find_chromium():
+                try:
+                    png = html_to_png(map_html)
+                except RuntimeError:
+                    png = None  # the report still has the interactive map
+            sites = proposal_sites(state["run"], state["result"], list(state["proposal"]))
+            table = coverage_before_after(state["inputs"], sites, graph=state["run"].graph)
+            cached.clear()
+            cached[key] = {"map_png": png, "before_after": table}
+        return cached[key]
+    return extras
 
 
-def scenario_form(state: dict, summary) -> None:
-    lang = L()
-    saved = st.session_state.setdefault("site_scenarios", {})
-    cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].text_input(t("scenario_name", lang), key="site_scenario_name",
-                       placeholder=f"{t('scenario', lang)} {len(saved) + 1}")
-    cols[1].button(t("save_scenario", lang), key="site_save", on_click=save_scenario,
-                   args=(state, summary))
-    name = st.session_state.pop("site_saved", None)
-    if name:
-        st.success(f"{t('saved', lang)}: {name}")
-
-
-def compare_scenarios(tiles: str) -> None:
-    """Two saved scenarios side by side: their numbers and a small map each."""
-    lang = L()
-    saved = st.session_state.get("site_scenarios", {})
-    st.subheader(t("scenarios", lang))
-    if len(saved) < 2:
-        st.caption(t("need_two", lang))
+def apply_reopen(inputs, params: dict) -> None:
+    """Re-run a reopened scenario and put its saved sites back as the proposal."""
+    sc = st.session_state.pop("site_reopen", None)
+    if sc is None:
         return
-    names = list(saved)
-    for col, side, index in zip(st.columns(2), ("left", "right"), (len(names) - 2, len(names) - 1)):
-        with col:
-            name = st.selectbox(t(side, lang), names, index=index, key=f"site_cmp_{side}")
-            sc = saved[name]
-            p = sc["params"]
-            st.caption(" · ".join(f"{t(k, lang)}: {t(str(p[k]), lang)}" for k in
-                                  ("objective", "n_sites", "minutes", "candidates")))
-            st.table(summary_rows(sc["summary"], lang), hide_index=True)
-            show_map(siting_map(sc["run"], sc["proposal"], existing=sc["existing"], lang=lang,
-                                tiles=tiles, compact=True), None, f"site_cmp_map_{side}",
-                     height=380)
+    run_siting(inputs, params)
+    state = st.session_state.get("site_state")
+    if state is None:
+        return
+    proposal, run = [], state["run"]
+    cx, cy = to_metres(run.candidates, run.graph.crs)
+    sx, sy = to_metres(sc.sites, run.graph.crs)
+    for x, y, name in zip(sx, sy, sc.sites["name"]):
+        d = np.hypot(cx - x, cy - y)
+        if len(d) and d.min() < 1.0:
+            proposal.append(int(d.argmin()))
+        else:
+            run, (site,) = add_candidate_points(run, sc.sites[sc.sites["name"] == name].iloc[:1])
+            cx, cy = to_metres(run.candidates, run.graph.crs)
+            proposal.append(site)
+    state.update(run=run, proposal=proposal,
+                 message=("success", f"{t('reopened', L())}: {sc.name}"))
 
 
 def siting_page() -> None:
@@ -229,7 +242,7 @@ def siting_page() -> None:
         return
     try:
         with st.spinner(t("loading", lang)):
-            inputs = coverage_inputs(*paths, datum)
+            inputs = study_inputs(paths, datum, reach_m(30.0))
     except LOAD_ERRORS as exc:
         show_error(exc)
         return
@@ -241,9 +254,10 @@ def siting_page() -> None:
         return
     if pressed:
         run_siting(inputs, params)
+    apply_reopen(inputs, params)
     state = st.session_state.get("site_state")
     if state is None or state["params"] != params:
         st.info(t("press_run_siting", lang))
     else:
         show_proposal(state, tiles, map_value)
-    compare_scenarios(tiles)
+    saved_panel(tiles)

@@ -1,0 +1,338 @@
+"""The cluster maps page: service clusters, hot spots and density, catchments, logistics areas."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo_app.cluster_maps import (
+    catchment_map,
+    clusters_map,
+    hotspot_map,
+    service_area_map,
+)
+from geo_app.export import csv_bytes, geojson_bytes, geotiff_bytes, gpkg_bytes
+from geo_app.labels import t
+from geo_app.webapp import upload_types
+from layers.userfile import read_user_layer
+from geo_app.ui.common import (
+    LOAD_ERRORS,
+    L,
+    base_layers,
+    data_choice,
+    run_button,
+    saved_upload,
+    show_error,
+    show_map,
+    study_area,
+    tiles_choice,
+)
+
+VIEWS = ("cl_clusters", "cl_hotspots", "cl_catchments", "cl_service")
+KEPT = 3  # results kept per view, newest last
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def pois_of(path: str, category_column: str, datum: str):
+    from geo_app.clusters import load_pois
+
+    return load_pois(path, category_column=category_column, datum=datum)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def places_of(path: str, _pois, key: str):
+    from geo_app.clusters import default_places
+
+    return default_places(path, _pois)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def drive_graph_of(path: str, datum: str):
+    from geo_app.pipeline import drive_graph_from_network
+    from layers.network import read_network
+
+    return drive_graph_from_network(read_network(path, mode="drive", datum=datum))
+
+
+def current_pois():
+    """The POIs of the chosen data inside the study area (None and a message if unreadable)."""
+    from geo_app.study_area import clip_points
+
+    data = data_choice()
+    path = data.get("pois") or data["network"]
+    try:
+        pois = pois_of(path, data.get("category_column", "category"), data["datum"])
+        inside = clip_points(pois, study_area().geometry)
+    except LOAD_ERRORS as exc:
+        show_error(exc)
+        return None, path
+    if len(inside) == 0:
+        st.warning(t("no_pois_in_area", L()))
+        return None, path
+    return inside, path
+
+
+def _remember(view: str, key: tuple, value) -> None:
+    kept = st.session_state.setdefault(f"{view}_results", {})
+    kept.pop(key, None)
+    kept[key] = value
+    while len(kept) > KEPT:
+        kept.pop(next(iter(kept)))
+
+
+def _result(view: str, key: tuple):
+    return st.session_state.get(f"{view}_results", {}).get(key)
+
+
+def _downloads(items: list[tuple[str, bytes, str, str]], key: str) -> None:
+    cols = st.columns(len(items))
+    for i, (col, (label, data, name, mime)) in enumerate(zip(cols, items)):
+        col.download_button(t(label, L()), data=data, file_name=name, mime=mime,
+                            key=f"{key}_dl_{i}", on_click="ignore")
+
+
+def _labelled(table):
+    """A result table with its column names in the session's language (data unchanged)."""
+    lang = L()
+    return table.rename(columns={c: t(c, lang) for c in table.columns})
+
+
+def _districts_near(gdf):
+    d = base_layers().districts
+    west, south, east, north = d.total_bounds
+    b = gdf.total_bounds
+    return d if b[0] < east and b[2] > west and b[1] < north and b[3] > south else None
+
+
+def clusters_view(tiles: str) -> None:
+    from geo_app.clusters import cluster_pois
+
+    lang = L()
+    pois, path = current_pois()
+    if pois is None:
+        return
+    method = st.sidebar.radio(t("cluster_method", lang), ("dbscan", "hdbscan"), key="cl_method",
+                              horizontal=True)
+    eps = st.sidebar.number_input(t("eps_m", lang), 10.0, 5000.0, 60.0, 10.0, key="cl_eps",
+                                  disabled=method != "dbscan")
+    k = int(st.sidebar.number_input(t("min_samples", lang), 2, 500, 8, key="cl_min_samples"))
+    key = (path, study_area().key, method, eps if method == "dbscan" else None, k)
+    if run_button("cl_run_clusters"):
+        with st.spinner(t("computing", lang)):
+            try:
+                r = cluster_pois(pois, method=method, eps_m=eps, min_samples=k,
+                                 places=places_of(path, pois, path), source=path)
+            except ValueError as exc:
+                show_error(exc)
+                return
+        _remember("cl_clusters", key, r)
+    r = _result("cl_clusters", key)
+    if r is None:
+        st.info(t("press_run_cluster", lang))
+        return
+    p = r.params
+    cols = st.columns(3)
+    cols[0].metric(t("n_points", lang), f"{p['points']:,}")
+    cols[1].metric(t("n_clusters", lang), f"{p['clusters']:,}")
+    cols[2].metric(t("noise", lang), f"{p['points'] - p['clustered']:,}")
+    show_map(clusters_map(r, lang=lang, tiles=tiles, districts=_districts_near(r.points)),
+             "clusters_map.html", "cl_clusters_map")
+    table = r.clusters.drop(columns="geometry")
+    st.dataframe(_labelled(table), width="stretch", hide_index=True)
+    _downloads([("download_gpkg", gpkg_bytes(r.layers(), "clusters"), "clusters.gpkg",
+                 "application/geopackage+sqlite3"),
+                ("download_geojson", geojson_bytes(r.clusters), "clusters.geojson",
+                 "application/geo+json"),
+                ("download_csv", csv_bytes(r.sector_counts), "cluster_sectors.csv", "text/csv")],
+               "cl_clusters")
+
+
+def hotspots_view(tiles: str) -> None:
+    from geo_app.hotspots import run_density, run_hotspots
+
+    lang = L()
+    pois, path = current_pois()
+    if pois is None:
+        return
+    grid = st.sidebar.radio(t("grid", lang), ("h3", "square"), key="cl_grid", horizontal=True,
+                            format_func=lambda g: t(f"grid_{g}", lang))
+    cell = st.sidebar.number_input(t("cell_m", lang), 50.0, 5000.0, 150.0, 50.0, key="cl_cell")
+    bandwidth = st.sidebar.number_input(t("bandwidth_m", lang), 20.0, 10000.0, 300.0, 20.0,
+                                        key="cl_bandwidth")
+    cats = sorted(set(pois["category"].astype(str)) | set(pois.get("sector_9611", []))
+                  - {""})
+    chosen = st.sidebar.multiselect(t("only_categories", lang), cats, key="cl_categories")
+    key = (path, study_area().key, grid, cell, bandwidth, tuple(chosen))
+    if run_button("cl_run_hotspots"):
+        pts = pois
+        if chosen:
+            keep = pois["category"].isin(chosen)
+            if "sector_9611" in pois.columns:
+                keep |= pois["sector_9611"].isin(chosen)
+            pts = pois[keep]
+        with st.spinner(t("computing", lang)):
+            try:
+                hs = run_hotspots(pts, grid=grid, cell_m=cell)
+                dens = run_density(pts, bandwidth_m=bandwidth)
+            except ValueError as exc:
+                show_error(exc)
+                return
+        _remember("cl_hotspots", key, (hs, dens, pts))
+    got = _result("cl_hotspots", key)
+    if got is None:
+        st.info(t("press_run_cluster", lang))
+        return
+    hs, dens, pts = got
+    p = hs.params
+    cols = st.columns(4)
+    cols[0].metric(t("cells", lang), f"{p['cells']:,}")
+    cols[1].metric(t("hot_95", lang).split("(")[0], f"{p['hot']:,}")
+    cols[2].metric(t("cold_95", lang).split("(")[0], f"{p['cold']:,}")
+    cols[3].metric(t("permutations", lang), f"{p['permutations']:,}")
+    show_map(hotspot_map(hs.cells, lang=lang, tiles=tiles, density=dens,
+                         districts=_districts_near(pts)), "hotspots_map.html", "cl_hot_map")
+    d = dens.density
+    _downloads([("download_gpkg", gpkg_bytes(hs.layers(), "hotspots"), "hotspots.gpkg",
+                 "application/geopackage+sqlite3"),
+                ("download_geojson", geojson_bytes(hs.cells), "hotspots.geojson",
+                 "application/geo+json"),
+                ("download_geotiff", geotiff_bytes(d.values, d.transform, dens.crs,
+                                                   description=f"kernel density ({dens.unit})"),
+                 "density.tif", "image/tiff")], "cl_hot")
+
+
+def catchments_view(tiles: str) -> None:
+    from geo_app.catchment_workflow import run_catchments
+    from geo_app.study_area import overlaps
+
+    lang = L()
+    data = data_choice()
+    area = study_area()
+    circles = base_layers().places["business_circles"]
+    in_area = overlaps(area.geometry, circles.total_bounds)
+    options = ("bundled", "clusters") if in_area else ("clusters", "bundled")
+    source = st.sidebar.radio(t("centres", lang), options, key="cl_centres",
+                              format_func=lambda k: t(f"centres_{k}", lang))
+    cost = st.sidebar.radio(t("cost", lang), ("straight", "walk"), key="cl_cost", horizontal=True,
+                            format_func=lambda k: t(f"cost_{k}", lang))
+    beta = st.sidebar.slider(t("beta", lang), 0.5, 3.0, 2.0, 0.1, key="cl_beta")
+    limit = st.sidebar.number_input(t("max_km", lang) if cost == "straight" else
+                                    t("max_minutes", lang), 1.0, 120.0,
+                                    15.0 if cost == "straight" else 30.0, 1.0, key="cl_limit")
+    cell = st.sidebar.number_input(t("cell_m", lang), 100.0, 5000.0,
+                                   1000.0 if source == "bundled" else 200.0, 100.0,
+                                   key="cl_catch_cell")
+    centres = None
+    if source == "clusters":
+        found = st.session_state.get("cl_clusters_results", {})
+        if not found:
+            st.info(t("need_clusters", lang))
+            return
+        r = list(found.values())[-1]
+        centres = r.clusters.assign(geometry=r.clusters.geometry.representative_point(),
+                                    name=r.clusters["label"],
+                                    pois=r.clusters["n_points"].astype(float))
+    key = (data["network"], area.key, source, cost, beta, limit, cell,
+           None if centres is None else tuple(centres["label"]))
+    if run_button("cl_run_catchments"):
+        with st.spinner(t("computing", lang)):
+            try:
+                res = _catchments(run_catchments, data, source, centres, cost, beta, limit, cell)
+            except LOAD_ERRORS as exc:
+                show_error(exc)
+                return
+        _remember("cl_catchments", key, res)
+    res = _result("cl_catchments", key)
+    if res is None:
+        st.info(t("press_run_cluster", lang))
+        return
+    p = res.params
+    st.caption(f"{t('demand', lang)}: {p['demand']} · {t('cost', lang)}: {p['cost']} · "
+               f"{t('attractiveness', lang)}: {p['attractiveness']}")
+    names = list(res.circles[p["name_column"]].astype(str))
+    pick = st.selectbox(t("probability_of", lang), ["", *names], key="cl_circle",
+                        format_func=lambda n: n or t("dominant_circle", lang))
+    show_map(catchment_map(res, circle=names.index(pick) if pick else None, lang=lang,
+                           tiles=tiles, name=p["name_column"], districts=_districts_near(res.cells)),
+             "catchments_map.html", "cl_catch_map")
+    table = res.circles.drop(columns="geometry")
+    st.dataframe(_labelled(table[[p["name_column"], "attractiveness", "expected_visitors",
+                                  "share", "dominant_cells"]]), width="stretch", hide_index=True)
+    _downloads([("download_gpkg", gpkg_bytes(res.layers(), "catchments"), "catchments.gpkg",
+                 "application/geopackage+sqlite3"),
+                ("download_csv", csv_bytes(table), "catchments.csv", "text/csv")], "cl_catch")
+
+
+def _catchments(run_catchments, data, source, centres, cost, beta, limit, cell):
+    """Huff for the page's choices: the bundled circles over census cells (Chongqing only),
+    or the detected clusters over the data's residents."""
+    import tempfile
+    from pathlib import Path
+
+    network = data["network"] if cost == "walk" else None
+    common = dict(network=network, max_km=limit, max_minutes=limit, beta=beta, cell_m=cell)
+    if source == "bundled":
+        return run_catchments(demand="census", datum=data["datum"], **common)
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "centres.geojson"
+        centres[["name", "pois", "geometry"]].to_file(f)
+        return run_catchments(centres=f, name_column="name", attractiveness="column:pois",
+                              demand=data.get("demand") or "buildings", datum=data["datum"],
+                              osm_file=data["network"], **common)
+
+
+def service_view(tiles: str) -> None:
+    from geo_app.service_areas import service_areas
+
+    lang = L()
+    data = data_choice()
+    text = st.sidebar.text_input(t("drive_minutes", lang), "10,20,30", key="cl_drive_minutes")
+    try:
+        minutes = [float(m) for m in text.split(",") if m.strip()]
+    except ValueError:
+        st.sidebar.error(t("bad_minutes", lang))
+        return
+    f = st.sidebar.file_uploader(t("bases_file", lang), type=upload_types("candidates"),
+                                 key="cl_bases_upload")
+    bases, name = base_layers().places["logistics_bases"], "name_zh"
+    if f is not None:
+        path = saved_upload("candidates", f)
+        if path is None:
+            return
+        try:
+            bases, _ = read_user_layer(path, datum=data["datum"], required_columns=("name",),
+                                       geometry_types=("Point",))
+        except LOAD_ERRORS as exc:
+            show_error(exc)
+            return
+        name = "name"
+    key = (data["network"], tuple(minutes), None if f is None else f.name)
+    if run_button("cl_run_service"):
+        with st.spinner(t("computing", lang)):
+            try:
+                graph = drive_graph_of(data["network"], data["datum"])
+                areas, table = service_areas(graph, bases, minutes, name=name)
+            except LOAD_ERRORS as exc:
+                show_error(exc)
+                return
+        _remember("cl_service", key, (areas, table))
+    got = _result("cl_service", key)
+    if got is None:
+        st.info(t("press_run_service", lang))
+        return
+    areas, table = got
+    show_map(service_area_map(bases.rename(columns={name: "name"}), areas, lang=lang, tiles=tiles,
+                              districts=_districts_near(areas)), "service_areas.html",
+             "cl_service_map")
+    st.dataframe(_labelled(table), width="stretch", hide_index=True)
+    _downloads([("download_gpkg", gpkg_bytes({"service_areas": areas, "bases": table},
+                                             "service_areas"), "service_areas.gpkg",
+                 "application/geopackage+sqlite3")], "cl_service")
+
+
+def clusters_page() -> None:
+    lang = L()
+    view = st.sidebar.radio(t("cl_view", lang), VIEWS, key="cl_view",
+                            format_func=lambda v: t(v, lang))
+    tiles = tiles_choice()
+    {"cl_clusters": clusters_view, "cl_hotspots": hotspots_view,
+     "cl_catchments": catchments_view, "cl_service": service_view}[view](tiles)

@@ -1,0 +1,267 @@
+"""The study area and data page: where to work, and on which data (sample, uploads, OSM)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import streamlit as st
+from folium.plugins import Draw
+
+from geo_app.export import write_gpkg_layers
+from geo_app.inputs import is_osm
+from geo_app.labels import t
+from geo_app.maps import Legend, _finish, _new_map
+from geo_app.ui.common import (
+    DATUMS,
+    LOAD_ERRORS,
+    L,
+    base_layers,
+    data_choice,
+    sample_data,
+    saved_upload,
+    show_error,
+    show_map,
+    study_area,
+)
+from geo_app.webapp import upload_types
+
+AREA_KINDS = ("data_extent", "municipality", "region_group", "district", "township", "drawn")
+UPLOAD_KINDS = ("network", "facilities", "demand", "candidates", "pois")
+
+
+@st.cache_resource(show_spinner=False)
+def area_choices():
+    from geo_app import study_area as sa
+
+    return {"municipality": [sa.municipality()], "region_group": sa.region_groups(),
+            "district": sa.districts()}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def townships_of(path: str, name_column: str | None, datum: str):
+    from geo_app import study_area as sa
+
+    if name_column is None:
+        return sa.townships_from_osm(path)
+    return sa.townships_from_file(path, name_column, datum)
+
+
+def area_map(area, lang: str) -> folium.Map:
+    """The districts, the chosen area and a drawing tool (rectangle, polygon, circle)."""
+    from geo_app.cluster_maps import districts_outline
+
+    m = _new_map("blank", lang, "100%")
+    districts_outline(m, base_layers().districts, lang)
+    folium.GeoJson(area.geometry.__geo_interface__, name=t("study_area", lang),
+                   style_function=lambda f: {"color": "#d7301f", "weight": 3, "fill": True,
+                                             "fillOpacity": 0.08}).add_to(m)
+    Draw(export=False, position="topleft",
+         draw_options={"polyline": False, "marker": False, "circlemarker": False},
+         edit_options={"edit": False, "remove": False}).add_to(m)
+    Legend(t("study_area", lang), [("#d7301f", area.label(lang)),
+                                   ("#555555", t("districts", lang))]).add_to(m)
+    _finish(m, area.geometry.bounds)
+    return m
+
+
+def area_picker() -> None:
+    """Choose the study area; it is kept in the session and drives every page."""
+    lang = L()
+    st.subheader(t("study_area", lang))
+    current = study_area()
+    kind = st.radio(t("area_kind", lang), AREA_KINDS, key="area_kind", horizontal=True,
+                    format_func=lambda k: t(f"area_{k}", lang))
+    picked = None
+    if kind == "data_extent":
+        from geo_app.ui.common import data_extent_of
+
+        picked = data_extent_of(data_choice()["network"])
+    elif kind in ("municipality", "region_group", "district"):
+        options = area_choices()[kind]
+        picked = st.selectbox(t(f"area_{kind}", lang), options, key=f"area_pick_{kind}",
+                              format_func=lambda a: a.label(lang))
+    elif kind == "township":
+        picked = township_picker()
+    if kind == "drawn":
+        st.caption(t("draw_hint", lang))
+    show_map(area_map(current, lang), None, "area_map", height=460,
+             returned_objects=("last_active_drawing",))
+    if kind == "drawn":
+        drawing = (st.session_state.get("area_map") or {}).get("last_active_drawing")
+        if drawing:
+            from geo_app.study_area import from_drawing
+
+            try:
+                picked = from_drawing(drawing)
+            except ValueError as exc:
+                show_error(exc)
+    if st.button(t("use_area", lang), key="area_apply", disabled=picked is None, type="primary"):
+        st.session_state["study_area"] = picked
+        st.rerun()
+    describe_area(current)
+
+
+def township_picker():
+    lang = L()
+    data = data_choice()
+    f = st.file_uploader(t("townships_file", lang), type=upload_types("demand"),
+                         key="area_township_upload")
+    name_col = st.text_input(t("name_column", lang), "name", key="area_township_name")
+    try:
+        if f is not None:
+            path = saved_upload("demand", f)
+            options = [] if path is None else townships_of(path, name_col, data["datum"])
+        elif data["network"].lower().endswith((".pbf", ".osm")):
+            options = townships_of(data["network"], None, "wgs84")
+        else:
+            options = []
+    except LOAD_ERRORS as exc:
+        show_error(exc)
+        return None
+    if not options:
+        st.info(t("no_townships", lang))
+        return None
+    return st.selectbox(t("area_township", lang), options, key="area_pick_township",
+                        format_func=lambda a: a.label(lang))
+
+
+def describe_area(area) -> None:
+    from geo_app.study_area import describe_mismatch
+
+    lang = L()
+    st.caption(f"{t('current_area', lang)}: **{area.label(lang)}** · {area.area_km2:,.1f} km²")
+    try:
+        note = describe_mismatch(area, _network_nodes(data_choice()["network"]))
+    except LOAD_ERRORS:
+        note = None
+    if note:
+        st.warning(note)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _network_nodes(path: str):
+    import geopandas as gpd
+
+    from layers.network import read_network
+
+    nodes = read_network(path).nodes
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]), crs=4326)
+
+
+def data_picker() -> None:
+    """Choose the data: the offline sample, uploaded files (checked first) or OSM online."""
+    lang = L()
+    st.subheader(t("data_heading", lang))
+    data = data_choice()
+    if data["source"] == "sample":
+        st.info(t("sample", lang))
+    else:
+        st.success(f"{t('data_in_use', lang)}: " + ", ".join(
+            f"{t(k + '_file', lang)} = {str(v).rsplit('/', 1)[-1]}"
+            for k, v in data.items() if k in UPLOAD_KINDS and v))
+    source = st.radio(t("data_source", lang), ("sample", "upload", "osm"), key="data_source",
+                      horizontal=True, format_func=lambda k: t(f"data_{k}", lang))
+    if source == "sample":
+        if data["source"] != "sample" and st.button(t("use_sample", lang), key="data_use_sample"):
+            st.session_state["data"] = sample_data()
+            st.session_state.pop("study_area", None)
+            st.rerun()
+        return
+    if source == "osm":
+        osm_fetch()
+        return
+    uploads()
+
+
+def uploads() -> None:
+    from geo_app.validation import as_table, validate_upload
+
+    lang = L()
+    st.caption(t("upload_note", lang))
+    datum = st.selectbox(t("datum", lang), (*DATUMS, "epsg"), key="data_datum",
+                         format_func=lambda k: t(k, lang))
+    if datum == "epsg":
+        datum = st.text_input(t("epsg_code", lang), "EPSG:4545", key="data_epsg")
+    category_column = st.text_input(t("category_column", lang), "category",
+                                    key="data_category_column")
+    files = {}
+    cols = st.columns(len(UPLOAD_KINDS))
+    for col, kind in zip(cols, UPLOAD_KINDS):
+        files[kind] = col.file_uploader(t(f"{kind}_file", lang), type=upload_types(
+            "facilities" if kind == "pois" else kind), key=f"data_upload_{kind}")
+    if not st.button(t("check_and_use", lang), key="data_check", type="primary",
+                     disabled=files["network"] is None):
+        if files["network"] is None:
+            st.info(t("need_network", lang))
+        return
+    paths = {}
+    for kind, f in files.items():
+        if f is not None:
+            paths[kind] = saved_upload("facilities" if kind == "pois" else kind, f)
+            if paths[kind] is None:
+                return
+    with st.spinner(t("checking", lang)):
+        checks = [validate_upload(kind, path, datum=datum, category_column=category_column)
+                  for kind, path in paths.items()]
+    st.dataframe(as_table(checks, lang), width="stretch", hide_index=True)
+    for c in checks:
+        for w in c.warnings:
+            st.warning(f"{t(c.kind + '_file', lang)}: {w}")
+        if c.error:
+            show_error(c.error)
+    if all(c.ok for c in checks):
+        # the pages read checked copies in WGS-84: rows the check dropped stay dropped, and
+        # GCJ-02/BD-09/projected coordinates are converted once
+        convert = str(datum) not in ("wgs84", "cgcs2000")
+        for c in checks:
+            layer = getattr(c.data, "edges", c.data)
+            if is_osm(c.path) or not isinstance(layer, gpd.GeoDataFrame):
+                continue
+            if c.rejected or convert:
+                clean = Path(c.path).with_name(Path(c.path).stem + ".checked.gpkg")
+                write_gpkg_layers({"layer": layer}, clean)
+                paths[c.kind] = str(clean)
+        st.session_state["data"] = {"source": "upload", "datum": "wgs84" if convert else str(datum),
+                                    "category_column": category_column,
+                                    **{k: paths.get(k) for k in UPLOAD_KINDS}}
+        st.session_state.pop("study_area", None)
+        st.success(t("data_ready", lang))
+
+
+def osm_fetch() -> None:
+    from geo_app.osm_fetch import fetch_area_data
+    from geo_app.webapp import UPLOAD_DIR
+    from layers.network import NetworkUnavailableError
+
+    lang = L()
+    area = study_area()
+    st.caption(f"{t('osm_for_area', lang)}: {area.label(lang)} ({area.area_km2:,.1f} km²)")
+    if not st.button(t("fetch_osm", lang), key="data_fetch", type="primary"):
+        return
+    bar = st.progress(0.0, text=t("fetching", lang))
+    try:
+        paths = fetch_area_data(area.geometry, UPLOAD_DIR / "osm",
+                                progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0),
+                                                                      text=what))
+    except NetworkUnavailableError as exc:
+        bar.empty()
+        st.error(f"{t('offline', lang)}\n\n{exc}")
+        return
+    except LOAD_ERRORS as exc:
+        bar.empty()
+        show_error(exc)
+        return
+    bar.empty()
+    st.session_state["data"] = {"source": "osm", "datum": "wgs84", "category_column": "category",
+                                "network": str(paths["network"]),
+                                "facilities": str(paths["facilities"]),
+                                "demand": str(paths["buildings"]), "candidates": None,
+                                "pois": str(paths["pois"])}
+    st.success(t("data_ready", lang))
+
+
+def data_page() -> None:
+    area_picker()
+    data_picker()
