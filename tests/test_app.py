@@ -272,26 +272,26 @@ def test_drawn_area_limits_the_coverage_run(app):
 def test_cluster_maps_page(app):
     app.sidebar.radio(key="page").set_value("cluster_maps").run()
     assert not app.exception
-    app.sidebar.button(key="cl_run_clusters").click().run()
+    app.sidebar.button(key="cl_clusters_run").click().run()
     assert not app.exception and not app.error
     assert [m.label for m in app.metric] == ["点数", "聚集区数", "零散点(未成簇)"]
     clusters = app.dataframe[0].value
     assert len(clusters) >= 3 and clusters["点数"].is_monotonic_decreasing
     app.sidebar.radio(key="cl_method").set_value("hdbscan").run()
-    app.sidebar.button(key="cl_run_clusters").click().run()
+    app.sidebar.button(key="cl_clusters_run").click().run()
     assert not app.exception and not app.error
 
     app.sidebar.radio(key="cl_view").set_value("cl_hotspots").run()
     app.sidebar.radio(key="cl_grid").set_value("square").run()
     app.sidebar.multiselect(key="cl_categories").select("现代商贸").run()
-    app.sidebar.button(key="cl_run_hotspots").click().run()
+    app.sidebar.button(key="cl_hotspots_run").click().run()
     assert not app.exception and not app.error
     assert {"下载核密度 GeoTIFF", "下载 GeoJSON"} <= {b.label for b in app.get("download_button")}
 
     app.sidebar.radio(key="cl_view").set_value("cl_catchments").run()
     app.sidebar.radio(key="cl_centres").set_value("clusters").run()
     app.sidebar.radio(key="cl_cost").set_value("walk").run()
-    app.sidebar.button(key="cl_run_catchments").click().run()
+    app.sidebar.button(key="cl_catchments_run").click().run()
     assert not app.exception and not app.error
     table = app.dataframe[0].value
     assert table["客源占比"].sum() <= 1.0 + 1e-9 and table["预期客源(人)"].sum() > 0
@@ -299,7 +299,7 @@ def test_cluster_maps_page(app):
     assert not app.exception
 
     app.sidebar.radio(key="cl_view").set_value("cl_service").run()
-    app.sidebar.button(key="cl_run_service").click().run()
+    app.sidebar.button(key="cl_service_run").click().run()
     assert not app.exception  # the bundled bases are in Chongqing, not on Helsinki's streets
     assert len(app.error) == 1 and "none of the 17 bases" in app.error[0].value
     app.sidebar.radio(key="lang").set_value("en").run()

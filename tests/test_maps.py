@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -322,3 +323,32 @@ def test_siting_map_checks_the_evaluation(helsinki_siting):
     s = helsinki_siting
     with pytest.raises(ValueError, match="other sites"):
         siting_map(s.run, s.result, evaluation=evaluate(s.run, [0]))
+
+
+def test_district_sized_page_stays_small(tmp_path, monkeypatch):
+    """A 5 km × 5 km street grid (10,000 crossings, the size of 渝中区), 60,000 households
+    and 1,500 facilities: the coverage map page stays well under 5 MB."""
+    import tests.test_cli_coverage as tc
+    from geo_app.coverage import run_coverage
+    from geo_app.maps import coverage_map
+    from layers.facilities import load_basket
+    from layers.network import read_network
+
+    monkeypatch.setattr(tc, "STEP", 0.0005)  # streets 50 m apart
+    net = read_network(tc.grid_network(tmp_path / "grid.geojson", n=100))
+    rng = np.random.default_rng(0)
+    span, n, m = 99 * 0.0005, 60_000, 1_500
+    demand = gpd.GeoDataFrame(
+        {"id": np.arange(n), "population": rng.integers(1, 30, n).astype(float),
+         "estimate": False},
+        geometry=gpd.points_from_xy(tc.LON0 + rng.uniform(0, span, n),
+                                    tc.LAT0 + rng.uniform(0, span, n)), crs=4326)
+    facilities = gpd.GeoDataFrame(
+        {"category": rng.choice(list(load_basket()["category"]), m), "name": "设施",
+         "osm_id": "", "source": "generated"},
+        geometry=gpd.points_from_xy(tc.LON0 + rng.uniform(0, span, m),
+                                    tc.LAT0 + rng.uniform(0, span, m)), crs=4326)
+    result = run_coverage(net, facilities, demand, isochrones=False)
+    for category in ("basket", "clinic"):
+        size_mb = len(render_offline(coverage_map(result, category=category)).encode()) / 1e6
+        assert size_mb < 5, (category, size_mb)

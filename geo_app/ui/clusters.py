@@ -71,16 +71,25 @@ def current_pois():
     return inside, path
 
 
-def _remember(view: str, key: tuple, value) -> None:
+def computed(view: str, key: tuple, compute, prompt: str = "press_run_cluster"):
+    """The view's result for ``key``: computed when its Run button is pressed (errors shown,
+    the last few results kept in the session), else the kept one; None (and a prompt) if none."""
     kept = st.session_state.setdefault(f"{view}_results", {})
-    kept.pop(key, None)
-    kept[key] = value
-    while len(kept) > KEPT:
-        kept.pop(next(iter(kept)))
-
-
-def _result(view: str, key: tuple):
-    return st.session_state.get(f"{view}_results", {}).get(key)
+    if run_button(f"{view}_run"):
+        with st.spinner(t("computing", L())):
+            try:
+                value = compute()
+            except LOAD_ERRORS as exc:
+                show_error(exc)
+                return None
+        kept.pop(key, None)
+        kept[key] = value  # newest last
+        while len(kept) > KEPT:
+            kept.pop(next(iter(kept)))
+    value = kept.get(key)
+    if value is None:
+        st.info(t(prompt, L()))
+    return value
 
 
 def _downloads(items: list[tuple[str, bytes, str, str]], key: str) -> None:
@@ -116,18 +125,10 @@ def clusters_view(tiles: str) -> None:
                                   disabled=method != "dbscan")
     k = int(st.sidebar.number_input(t("min_samples", lang), 2, 500, 8, key="cl_min_samples"))
     key = (path, study_area().key, method, eps if method == "dbscan" else None, k)
-    if run_button("cl_run_clusters"):
-        with st.spinner(t("computing", lang)):
-            try:
-                r = cluster_pois(pois, method=method, eps_m=eps, min_samples=k,
-                                 places=places_of(path, pois, path), source=path)
-            except ValueError as exc:
-                show_error(exc)
-                return
-        _remember("cl_clusters", key, r)
-    r = _result("cl_clusters", key)
+    r = computed("cl_clusters", key, lambda: cluster_pois(
+        pois, method=method, eps_m=eps, min_samples=k, places=places_of(path, pois, path),
+        source=path))
     if r is None:
-        st.info(t("press_run_cluster", lang))
         return
     p = r.params
     cols = st.columns(3)
@@ -162,24 +163,18 @@ def hotspots_view(tiles: str) -> None:
                   - {""})
     chosen = st.sidebar.multiselect(t("only_categories", lang), cats, key="cl_categories")
     key = (path, study_area().key, grid, cell, bandwidth, tuple(chosen))
-    if run_button("cl_run_hotspots"):
+    def compute():
         pts = pois
         if chosen:
             keep = pois["category"].isin(chosen)
             if "sector_9611" in pois.columns:
                 keep |= pois["sector_9611"].isin(chosen)
             pts = pois[keep]
-        with st.spinner(t("computing", lang)):
-            try:
-                hs = run_hotspots(pts, grid=grid, cell_m=cell)
-                dens = run_density(pts, bandwidth_m=bandwidth)
-            except ValueError as exc:
-                show_error(exc)
-                return
-        _remember("cl_hotspots", key, (hs, dens, pts))
-    got = _result("cl_hotspots", key)
+        return (run_hotspots(pts, grid=grid, cell_m=cell),
+                run_density(pts, bandwidth_m=bandwidth), pts)
+
+    got = computed("cl_hotspots", key, compute)
     if got is None:
-        st.info(t("press_run_cluster", lang))
         return
     hs, dens, pts = got
     p = hs.params
@@ -233,17 +228,9 @@ def catchments_view(tiles: str) -> None:
                                     pois=r.clusters["n_points"].astype(float))
     key = (data["network"], area.key, source, cost, beta, limit, cell,
            None if centres is None else tuple(centres["label"]))
-    if run_button("cl_run_catchments"):
-        with st.spinner(t("computing", lang)):
-            try:
-                res = _catchments(run_catchments, data, source, centres, cost, beta, limit, cell)
-            except LOAD_ERRORS as exc:
-                show_error(exc)
-                return
-        _remember("cl_catchments", key, res)
-    res = _result("cl_catchments", key)
+    res = computed("cl_catchments", key, lambda: _catchments(
+        run_catchments, data, source, centres, cost, beta, limit, cell))
     if res is None:
-        st.info(t("press_run_cluster", lang))
         return
     p = res.params
     st.caption(f"{t('demand', lang)}: {p['demand']} · {t('cost', lang)}: {p['cost']} · "
@@ -306,18 +293,10 @@ def service_view(tiles: str) -> None:
             return
         name = "name"
     key = (data["network"], tuple(minutes), None if f is None else f.name)
-    if run_button("cl_run_service"):
-        with st.spinner(t("computing", lang)):
-            try:
-                graph = drive_graph_of(data["network"], data["datum"])
-                areas, table = service_areas(graph, bases, minutes, name=name)
-            except LOAD_ERRORS as exc:
-                show_error(exc)
-                return
-        _remember("cl_service", key, (areas, table))
-    got = _result("cl_service", key)
+    got = computed("cl_service", key, lambda: service_areas(
+        drive_graph_of(data["network"], data["datum"]), bases, minutes, name=name),
+        prompt="press_run_service")
     if got is None:
-        st.info(t("press_run_service", lang))
         return
     areas, table = got
     show_map(service_area_map(bases.rename(columns={name: "name"}), areas, lang=lang, tiles=tiles,

@@ -43,8 +43,16 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
     st_folium(serve_locally(m, st.get_option("server.baseUrlPath")), height=height,
               width=None, returned_objects=list(returned_objects), key=key)
     if standalone is not None:
-        st.download_button(t("download_html", lang), data=standalone.encode("utf-8"),
-                           file_name=standalone_name, mime="text/html", key=f"{key}_html")
+        from geo_app.render import find_chromium, html_to_png
+
+        cols = st.columns(2)
+        cols[0].download_button(t("download_html", lang), data=standalone.encode("utf-8"),
+                                file_name=standalone_name, mime="text/html", key=f"{key}_html")
+        if find_chromium():  # a picture of the map for documents, drawn by headless Chromium
+            cols[1].download_button(t("download_map_png", lang), on_click="ignore",
+                                    data=lambda: html_to_png(standalone),
+                                    file_name=standalone_name.rsplit(".", 1)[0] + ".png",
+                                    mime="image/png", key=f"{key}_png")
     return standalone
 
 
