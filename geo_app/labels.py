@@ -278,6 +278,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "sc_updated": ("最近保存(UTC)", "Last saved (UTC)"),
     "sc_n_sites": ("站点数", "Sites"),
     "sc_notes": ("备注", "Notes"),
+    "download_gaps_geojson": ("下载服务缺口(GeoJSON)", "Download gaps (GeoJSON)"),
+    "download_sites_geojson": ("下载拟建站点(GeoJSON)", "Download proposed sites (GeoJSON)"),
     # clusters, hot spots, density, catchments, logistics service areas
     "cluster": ("聚集区编号", "Cluster"),
     "n_categories": ("类别数", "Categories"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo_app.export import geojson_bytes
 from geo_app.labels import facility_label, t
 from geo_app.maps import coverage_map
 from geo_app.ui.common import (
@@ -77,11 +78,14 @@ def coverage_page() -> None:
     if result.warnings:
         st.warning("\n".join(f"- {w}" for w in result.warnings))
     st.dataframe(summary_table(result, lang), width="stretch", hide_index=True)
-    cols = st.columns(3)
+    cols = st.columns(4)
     for col, (label, data, name, mime) in zip(cols, (
             ("download_gpkg", entry["gpkg"], "coverage.gpkg", "application/geopackage+sqlite3"),
             ("download_demand", entry["demand_csv"], "coverage_demand.csv", "text/csv"),
-            ("download_summary", entry["summary_csv"], "coverage_summary.csv", "text/csv"))):
-        col.download_button(t(label, lang), data=data, file_name=name, mime=mime, key=label)
+            ("download_summary", entry["summary_csv"], "coverage_summary.csv", "text/csv"),
+            ("download_gaps_geojson", lambda: geojson_bytes(result.gaps), "coverage_gaps.geojson",
+             "application/geo+json"))):
+        col.download_button(t(label, lang), data=data, file_name=name, mime=mime, key=label,
+                            on_click="ignore")
     with st.expander(t("run_info", lang)):
         st.dataframe(result.run_info, width="stretch", hide_index=True)

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from geo_app.coverage import to_metres
+from geo_app.export import geojson_bytes
 from geo_app.labels import facility_label, t
 from geo_app.maps import siting_map
 from geo_app.proposals import (
@@ -166,8 +167,11 @@ def show_proposal(state: dict, tiles: str, map_value: dict | None) -> None:
         st.info(t("edited_note", lang))
     st.table(summary_rows(summary, lang), hide_index=True)
     st.subheader(t("sites_table", lang))
-    st.dataframe(sites_table(proposal_sites(run, result, proposal), lang), width="stretch",
-                 hide_index=True)
+    sites = proposal_sites(run, result, proposal)
+    st.dataframe(sites_table(sites, lang), width="stretch", hide_index=True)
+    st.download_button(t("download_sites_geojson", lang), data=geojson_bytes(sites),
+                       file_name="proposed_sites.geojson", mime="application/geo+json",
+                       key="site_geojson", on_click="ignore")
 
     report = dict(lang=lang, parameters=params, map_html=standalone)
     extras = report_extras(state, standalone)
