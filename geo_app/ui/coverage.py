@@ -23,6 +23,14 @@ from geo_app.workflow import demand_csv, geopackage_bytes, run, summary_csv, sum
 KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def walk_graph_of(_inputs, key: tuple, speed_m_s: float):
+    """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach)."""
+    from geo_app.pipeline import walk_graph_from_network
+
+    return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s)
+
+
 def coverage_page() -> None:
     lang = L()
     paths, datum = data_inputs("cov")
@@ -45,8 +53,13 @@ def coverage_page() -> None:
     if pressed:
         bar = slot.progress(0.0, text=t("loading", lang))
         try:
-            inputs = study_inputs(paths, datum, reach_m(minutes, area_type, speed))
+            # one reach for every threshold up to 30 min, so that the clipped inputs and
+            # their walk graph are reused when only the threshold or area type changes
+            reach = reach_m(max(minutes or 0.0, 30.0), speed_m_s=speed)
+            inputs = study_inputs(paths, datum, reach)
+            graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach), speed)
             result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
+                         graph=graph,
                          progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0), text=what))
         except ValueError as exc:  # LayerValidationError names the file, row and column
             bar.empty()
