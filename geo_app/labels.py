@@ -281,6 +281,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "download_gaps_geojson": ("下载服务缺口(GeoJSON)", "Download gaps (GeoJSON)"),
     "download_sites_geojson": ("下载拟建站点(GeoJSON)", "Download proposed sites (GeoJSON)"),
     # clusters, hot spots, density, catchments, logistics service areas
+    "census_spread": ("2020年普查人口按区县均匀分布(估算)", "2020 census spread evenly over each district (estimate)"),
+    "buildings_estimate": ("由OSM住宅建筑估算", "estimated from OSM residential buildings"),
+    "attr_pois": ("聚集区内兴趣点数", "points of interest in the cluster"),
+    "attr_equal": ("各商圈相同", "equal for every circle"),
     "cluster": ("聚集区编号", "Cluster"),
     "n_categories": ("类别数", "Categories"),
     "place": ("最近地名", "Nearest place"),

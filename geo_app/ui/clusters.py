@@ -233,8 +233,12 @@ def catchments_view(tiles: str) -> None:
     if res is None:
         return
     p = res.params
-    st.caption(f"{t('demand', lang)}: {p['demand']} · {t('cost', lang)}: {p['cost']} · "
-               f"{t('attractiveness', lang)}: {p['attractiveness']}")
+    residents = t("census_spread", lang) if p["demand"].startswith("census") else \
+        t("buildings_estimate", lang) if p["demand"] == "buildings" else p["demand"]
+    unit = "km" if cost == "straight" else t("minutes_unit", lang)
+    attract = t("attr_pois", lang) if source == "clusters" else t("attr_equal", lang)
+    st.caption(f"{t('demand', lang)}: {residents} · {t('cost', lang)}: {t('cost_' + cost, lang)} "
+               f"(≤ {limit:g} {unit}) · {t('attractiveness', lang)}: {attract}")
     names = list(res.circles[p["name_column"]].astype(str))
     pick = st.selectbox(t("probability_of", lang), ["", *names], key="cl_circle",
                         format_func=lambda n: n or t("dominant_circle", lang))
