@@ -54,6 +54,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     caption.wait_for(timeout=30_000)
     drawn_km2 = float(caption.inner_text().rsplit("·", 1)[1].replace("km²", "").replace(",", ""))
     assert 0.05 < drawn_km2 < 5
+    _wait_for_map(page, "研究范围")  # the page redrew: one map again
     _screenshot_offline(page, frame, artifacts / "workbench_1_area.png")
 
     # 2. coverage inside the area
@@ -76,6 +77,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     page.get_by_label("方案名称").fill("端到端方案")
     page.get_by_role("button", name="保存方案", exact=True).click()
     page.get_by_text("已保存方案: 端到端方案").wait_for(timeout=30_000)
+    _wait_for_map(page, "拟建站点 (6)")
     _screenshot_offline(page, frame, artifacts / "workbench_3_siting.png")
 
     # 5. the report of the scenario
