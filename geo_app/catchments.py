@@ -15,6 +15,8 @@ import pandas as pd
 import shapely
 
 from analysis.clusters import huff_probabilities
+from geo_app.export import run_info
+from layers._validate import nonnegative_column
 
 COSTS = ("straight", "network")
 
@@ -31,9 +33,8 @@ class CatchmentResult:
     params: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
-        info = pd.DataFrame({"key": list(self.params), "value": [str(v) for v in self.params.values()]})
         return {"cells": self.cells, "circles": self.circles, "dominant_areas": self.areas,
-                "run_info": info}
+                "run_info": run_info(self.params)}
 
 
 def population_cells(demand: gpd.GeoDataFrame, cell_m: float, crs: str) -> gpd.GeoDataFrame:
@@ -102,16 +103,7 @@ def attractiveness_of(circles: gpd.GeoDataFrame, spec: str, *, pois: gpd.GeoData
         counts = tree.query_ball_point(np.column_stack([c.x, c.y]), r=radius_m, return_length=True)
         return np.asarray(counts, float)
     if spec.startswith("column:"):
-        name = spec.split(":", 1)[1]
-        if name not in circles.columns:
-            raise ValueError(f"the centres have no column '{name}'; found "
-                             f"{', '.join(c for c in circles.columns if c != 'geometry')}")
-        a = pd.to_numeric(circles[name], errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(a) | (a < 0)
-        if bad.any():
-            raise ValueError(f"column '{name}' must hold non-negative numbers; row(s) "
-                             f"{', '.join(map(str, circles.index[bad][:10]))} do not")
-        return a
+        return nonnegative_column(circles, spec.split(":", 1)[1], "the centres")
     raise ValueError(f"unknown attractiveness {spec!r}: use equal, pois or column:NAME")
 
 

@@ -150,6 +150,15 @@ def _cmd_service_areas(args: argparse.Namespace) -> int:
     return 0
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    """Options every cluster-map command shares: input datum, outputs, language."""
+    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, "
+                   "gcj02, bd09 or EPSG:<code>")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+
+
 def add_commands(sub) -> None:
     """Register the cluster-map commands on the ``geo-app`` sub-parsers."""
     p = sub.add_parser("clusters", help="service clusters of points of interest (DBSCAN/HDBSCAN)")
@@ -161,11 +170,7 @@ def add_commands(sub) -> None:
     p.add_argument("--min-samples", type=int, default=10,
                    help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
     p.add_argument("--category-column", default="category", help="category column of a user file")
-    p.add_argument("--datum", default="wgs84", help="datum of a user file: wgs84, cgcs2000, gcj02, "
-                   "bd09 or EPSG:<code>")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
-    p.add_argument("--map", type=Path, help="also write an offline HTML map")
-    p.add_argument("--lang", choices=LANGS, default="zh")
+    _common(p)
     p.set_defaults(func=_cmd_clusters)
 
     p = sub.add_parser("catchments", help="business-circle catchments (Huff model)")
@@ -191,10 +196,7 @@ def add_commands(sub) -> None:
     p.add_argument("--max-km", type=float, default=20.0,
                    help="straight line: nobody travels farther than this (km)")
     p.add_argument("--cell-m", type=float, default=1000.0, help="side of the residents' cells (m)")
-    p.add_argument("--datum", default="wgs84", help="datum of user files")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
-    p.add_argument("--map", type=Path, help="also write an offline HTML map")
-    p.add_argument("--lang", choices=LANGS, default="zh")
+    _common(p)
     p.set_defaults(func=_cmd_catchments)
 
     p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots of points on a grid, "
@@ -211,10 +213,7 @@ def add_commands(sub) -> None:
     p.add_argument("--bandwidth", type=float, default=300.0, help="kernel density bandwidth (m)")
     p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
     p.add_argument("--category-column", default="category", help="category column of a user file")
-    p.add_argument("--datum", default="wgs84", help="datum of a user file")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
-    p.add_argument("--map", type=Path, help="also write an offline HTML map")
-    p.add_argument("--lang", choices=LANGS, default="zh")
+    _common(p)
     p.set_defaults(func=_cmd_hotspots)
 
     p = sub.add_parser("service-areas", help="drive-time service areas around logistics bases")
@@ -224,8 +223,5 @@ def add_commands(sub) -> None:
                    "logistics bases)")
     p.add_argument("--name-column", help="name column of --bases")
     p.add_argument("--minutes", default="15,30,45", help="drive times, comma-separated")
-    p.add_argument("--datum", default="wgs84", help="datum of user files")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
-    p.add_argument("--map", type=Path, help="also write an offline HTML map")
-    p.add_argument("--lang", choices=LANGS, default="zh")
+    _common(p)
     p.set_defaults(func=_cmd_service_areas)

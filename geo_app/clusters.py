@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.clusters import cluster_hulls, point_clusters
+from geo_app.export import run_info
 from geo_app.pipeline import utm_crs
 from layers._validate import located
 
@@ -27,10 +28,9 @@ class ClusterResult:
 
     def layers(self) -> dict[str, pd.DataFrame]:
         """The result as GeoPackage layers."""
-        info = pd.DataFrame({"key": list(self.params), "value": [str(v) for v in self.params.values()]})
         return {"points": self.points, "clusters": self.clusters,
                 "category_counts": self.category_counts, "sector_counts": self.sector_counts,
-                "run_info": info}
+                "run_info": run_info(self.params)}
 
 
 def metric_crs_of(gdf: gpd.GeoDataFrame) -> str:

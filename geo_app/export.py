@@ -130,3 +130,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 def geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
     """A layer as GeoJSON (EPSG:4326)."""
     return gdf.to_crs(4326).to_json(drop_id=True, ensure_ascii=False).encode("utf-8")
+
+
+def run_info(params: Mapping[str, object]) -> pd.DataFrame:
+    """A run's parameters as a ``key``/``value`` table (the ``run_info`` layer of a result)."""
+    return pd.DataFrame({"key": list(params), "value": [str(v) for v in params.values()]})

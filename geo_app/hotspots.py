@@ -12,7 +12,9 @@ import pandas as pd
 from analysis.density import Density, kernel_density
 from analysis.grids import h3_resolution, hex_grid, square_grid
 from analysis.hotspots import gi_star
+from geo_app.export import run_info
 from geo_app.clusters import metric_crs_of
+from layers._validate import nonnegative_column
 
 GRIDS = ("h3", "square")
 BIG_GRID = 1_000  # above this many cells, 9,999 permutations (999 cannot pass the FDR cut)
@@ -27,8 +29,7 @@ class HotspotResult:
     params: dict = field(default_factory=dict)
 
     def layers(self) -> dict[str, pd.DataFrame]:
-        info = pd.DataFrame({"key": list(self.params), "value": [str(v) for v in self.params.values()]})
-        return {"cells": self.cells, "run_info": info}
+        return {"cells": self.cells, "run_info": run_info(self.params)}
 
 
 @dataclass(frozen=True)
@@ -44,15 +45,7 @@ class DensityResult:
 def _weights(points: gpd.GeoDataFrame, weight: str | None) -> np.ndarray | None:
     if weight is None:
         return None
-    if weight not in points.columns:
-        raise ValueError(f"the points have no column '{weight}'; found "
-                         f"{', '.join(c for c in points.columns if c != 'geometry')}")
-    w = pd.to_numeric(points[weight], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        raise ValueError(f"column '{weight}' must hold non-negative numbers; "
-                         f"{int(bad.sum())} row(s) do not, e.g. row {points.index[bad][0]}")
-    return w
+    return nonnegative_column(points, weight, "the points")
 
 
 def run_hotspots(points: gpd.GeoDataFrame, *, grid: str = "h3", cell_m: float = 250.0,

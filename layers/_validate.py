@@ -163,3 +163,20 @@ def located(gdf):
 
     geoms = gdf.geometry.values
     return gdf[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+
+
+def nonnegative_column(frame, name: str, what: str = "the layer"):
+    """Column ``name`` of ``frame`` as floats, or a ValueError naming the column and rows
+    that are missing or hold something other than a number ≥ 0."""
+    import numpy as np
+    import pandas as pd
+
+    if name not in frame.columns:
+        raise ValueError(f"{what} has no column '{name}'; found "
+                         f"{', '.join(str(c) for c in frame.columns if c != 'geometry')}")
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise ValueError(f"column '{name}' must hold numbers ≥ 0; {int(bad.sum())} row(s) do "
+                         f"not: {', '.join(map(str, frame.index[bad][:10]))}")
+    return values

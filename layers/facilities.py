@@ -149,18 +149,22 @@ def _points_of(geoms: np.ndarray) -> np.ndarray:
     return pts
 
 
+def osm_ids(features: pd.DataFrame) -> pd.Series:
+    """``type/id`` of each OSM feature (pyrosm columns or OSMnx's (type, id) index)."""
+    if "osm_type" in features.columns:
+        return features["osm_type"].astype(str) + "/" + features["id"].astype(str)
+    if isinstance(features.index, pd.MultiIndex):
+        return pd.Series([f"{a}/{b}" for a, b in features.index], index=features.index)
+    return features.get("id", pd.Series("", index=features.index)).astype(str)
+
+
 def facilities_from_features(features: gpd.GeoDataFrame, basket: pd.DataFrame,
                              source: str) -> gpd.GeoDataFrame:
     """Map OSM features (tag columns) to basket categories; one row per (feature, category)."""
     tags = _expand_tags(features, rule_keys(basket) + ["name"])
     hits = match_categories(tags, basket)
     feats = features.iloc[hits["row"].to_numpy()]
-    if "osm_type" in feats.columns:
-        osm_id = feats["osm_type"].astype(str) + "/" + feats["id"].astype(str)
-    elif isinstance(feats.index, pd.MultiIndex):
-        osm_id = pd.Series([f"{a}/{b}" for a, b in feats.index], index=feats.index)
-    else:
-        osm_id = feats.get("id", pd.Series("", index=feats.index)).astype(str)
+    osm_id = osm_ids(feats)
     out = gpd.GeoDataFrame({
         "category": hits["category"].to_numpy(),
         "name": tags["name"].iloc[hits["row"].to_numpy()].fillna("").to_numpy(object),
@@ -170,29 +174,33 @@ def facilities_from_features(features: gpd.GeoDataFrame, basket: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
+def read_osm_features(path: str | Path, keys) -> gpd.GeoDataFrame | None:
+    """Features of an ``.osm.pbf`` (pyrosm) or ``.osm`` XML (OSMnx) file carrying any of
+    the OSM ``keys``; None when there are none."""
+    path = Path(path)
+    try:
+        if path.name.lower().endswith(".pbf"):
+            import pyrosm
+
+            return pyrosm.OSM(str(path)).get_pois(custom_filter={k: True for k in keys})
+        import osmnx as ox
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ox.features_from_xml(path, tags={k: True for k in keys})
+    except Exception as exc:  # pyrosm/osmnx raise many kinds on unreadable files
+        if "no matching features" in str(exc).lower() or "InsufficientResponse" in type(exc).__name__:
+            return None
+        raise LayerValidationError(str(path), [f"cannot read OSM features: {exc}"]) from None
+
+
 def read_osm_facilities(path: str | Path, basket: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """Facilities of the basket from an ``.osm.pbf`` (pyrosm) or ``.osm`` XML (OSMnx) file."""
     path = Path(path)
     basket = load_basket() if basket is None else basket
     keys = {t.key for clauses in basket["rules"] for c in clauses for t in c}
     primary = sorted(k for k in keys if k not in ("name",) and ":" not in k)
-    try:
-        if path.name.lower().endswith(".pbf"):
-            import pyrosm
-
-            osm = pyrosm.OSM(str(path))
-            feats = osm.get_pois(custom_filter={k: True for k in primary})
-        else:
-            import osmnx as ox
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                feats = ox.features_from_xml(path, tags={k: True for k in primary})
-    except Exception as exc:  # pyrosm/osmnx raise many kinds on unreadable files
-        if "no matching features" in str(exc).lower() or "InsufficientResponse" in type(exc).__name__:
-            feats = None
-        else:
-            raise LayerValidationError(str(path), [f"cannot read OSM features: {exc}"]) from None
+    feats = read_osm_features(path, primary)
     if feats is None or len(feats) == 0:
         return gpd.GeoDataFrame(columns=list(FACILITY_COLUMNS), geometry="geometry", crs=4326)
     return facilities_from_features(feats, basket, f"OpenStreetMap ({path.name}), ODbL")

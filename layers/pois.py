@@ -18,7 +18,14 @@ import pandas as pd
 
 from layers._paths import data_dir
 from layers._validate import Column, LayerValidationError, read_table
-from layers.facilities import _expand_tags, _points_of, match_categories, parse_rules
+from layers.facilities import (
+    _expand_tags,
+    _points_of,
+    match_categories,
+    osm_ids,
+    parse_rules,
+    read_osm_features,
+)
 from layers.places import read_seed_sections
 
 #: OSM keys that make a feature a POI, in the order used to name its category.
@@ -108,12 +115,7 @@ def pois_from_features(features: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFr
     category = main_tag(tags)
     keep = (category != "") & ~np.isin(category, NOT_SERVICES)
     sectors = sectors_of(tags, rules)
-    if "osm_type" in features.columns:
-        osm_id = features["osm_type"].astype(str) + "/" + features["id"].astype(str)
-    elif isinstance(features.index, pd.MultiIndex):
-        osm_id = pd.Series([f"{a}/{b}" for a, b in features.index], index=features.index)
-    else:
-        osm_id = features.get("id", pd.Series("", index=features.index)).astype(str)
+    osm_id = osm_ids(features)
     out = gpd.GeoDataFrame({
         "category": category, **{c: sectors[c].to_numpy() for c in sectors},
         "name": tags["name"].fillna("").to_numpy(object), "osm_id": osm_id.to_numpy(object),
@@ -126,22 +128,7 @@ def read_osm_pois(path: str | Path) -> gpd.GeoDataFrame:
     path = Path(path)
     if not path.is_file():
         raise LayerValidationError(str(path), ["file not found"])
-    try:
-        if path.name.lower().endswith(".pbf"):
-            import pyrosm
-
-            feats = pyrosm.OSM(str(path)).get_pois(custom_filter={k: True for k in POI_KEYS})
-        else:
-            import osmnx as ox
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                feats = ox.features_from_xml(path, tags={k: True for k in POI_KEYS})
-    except Exception as exc:  # pyrosm/osmnx raise many kinds on unreadable files
-        if "no matching features" in str(exc).lower() or "InsufficientResponse" in type(exc).__name__:
-            feats = None
-        else:
-            raise LayerValidationError(str(path), [f"cannot read OSM features: {exc}"]) from None
+    feats = read_osm_features(path, POI_KEYS)
     if feats is None or len(feats) == 0:
         raise LayerValidationError(str(path), ["no points of interest (amenity, shop, office, "
                                                "tourism, leisure, healthcare or craft tags)"])

@@ -236,7 +236,7 @@ def test_study_area_choices(app):
     app.button(key="area_apply").click().run()
     assert not app.exception
     assert "渝中区" in app.sidebar.caption[0].value
-    assert any("渝中区" in w.value and "outside Chongqing" in w.value for w in app.warning)
+    assert any("渝中区" in w.value and "重庆市以外" in w.value for w in app.warning)
     # pages on an area without data say so instead of failing
     app.sidebar.radio(key="page").set_value("coverage").run()
     app.sidebar.button(key="cov_run").click().run()

@@ -63,6 +63,14 @@ def test_hotspot_bad_input(kwargs, message):
         run_hotspots(planted(), **kwargs)
 
 
+def test_weights_must_be_numbers():
+    pts = planted()
+    pts["population"] = pts["population"].astype(object)
+    pts.loc[[3, 7], "population"] = ["many", -2]
+    with pytest.raises(ValueError, match=r"column 'population' must hold numbers ≥ 0; 2 row\(s\) do not: 3, 7"):
+        run_hotspots(pts, weight="population")
+
+
 def test_hotspots_need_points():
     with pytest.raises(ValueError, match="too few"):
         run_hotspots(planted().iloc[:2])

@@ -39,7 +39,7 @@ def pois_of(path: str, category_column: str, datum: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def places_of(path: str, _pois, key: str):
+def places_of(path: str, _pois):
     from geo_app.clusters import default_places
 
     return default_places(path, _pois)
@@ -126,7 +126,7 @@ def clusters_view(tiles: str) -> None:
     k = int(st.sidebar.number_input(t("min_samples", lang), 2, 500, 8, key="cl_min_samples"))
     key = (path, study_area().key, method, eps if method == "dbscan" else None, k)
     r = computed("cl_clusters", key, lambda: cluster_pois(
-        pois, method=method, eps_m=eps, min_samples=k, places=places_of(path, pois, path),
+        pois, method=method, eps_m=eps, min_samples=k, places=places_of(path, pois),
         source=path))
     if r is None:
         return

@@ -94,11 +94,18 @@ def run_button(key: str, label: str = "run_analysis") -> bool:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def data_extent_of(network: str):
-    from geo_app.study_area import data_extent
+def network_of(path: str):
+    """The walkable network of a file, read once per file."""
     from layers.network import read_network
 
-    return data_extent(read_network(network))
+    return read_network(path)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def data_extent_of(network: str):
+    from geo_app.study_area import data_extent
+
+    return data_extent(network_of(network))
 
 
 def study_area():

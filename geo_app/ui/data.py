@@ -19,6 +19,7 @@ from geo_app.ui.common import (
     L,
     base_layers,
     data_choice,
+    network_of,
     sample_data,
     saved_upload,
     show_error,
@@ -133,21 +134,11 @@ def describe_area(area) -> None:
     lang = L()
     st.caption(f"{t('current_area', lang)}: **{area.label(lang)}** · {area.area_km2:,.1f} km²")
     try:
-        note = describe_mismatch(area, _network_nodes(data_choice()["network"]))
+        note = describe_mismatch(area, network_of(data_choice()["network"]), lang)
     except LOAD_ERRORS:
         note = None
     if note:
         st.warning(note)
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _network_nodes(path: str):
-    import geopandas as gpd
-
-    from layers.network import read_network
-
-    nodes = read_network(path).nodes
-    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]), crs=4326)
 
 
 def data_picker() -> None:
