@@ -172,7 +172,7 @@ def nonnegative_column(frame, name: str, what: str = "the layer"):
     import pandas as pd
 
     if name not in frame.columns:
-        raise ValueError(f"{what} has no column '{name}'; found "
+        raise ValueError(f"no column '{name}' in {what}; found "
                          f"{', '.join(str(c) for c in frame.columns if c != 'geometry')}")
     values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(values) | (values < 0)
