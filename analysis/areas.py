@@ -8,6 +8,7 @@ import shapely.geometry
 from scipy.sparse.csgraph import dijkstra
 
 from analysis.graph import WalkGraph
+from analysis.grids import square_bins, square_polygons
 
 DEFAULT_BUFFER_M = 25.0  # half-width of the walkable band drawn along reached streets
 
@@ -114,12 +115,9 @@ def gap_polygons(x: np.ndarray, y: np.ndarray, population: np.ndarray, uncovered
     m = np.asarray(uncovered, bool) & (np.asarray(population, float) > 0)
     if not m.any():
         return [], np.zeros(0)
-    cx = np.floor(np.asarray(x)[m] / cell_m).astype(np.int64)
-    cy = np.floor(np.asarray(y)[m] / cell_m).astype(np.int64)
-    cells, inv = np.unique(np.column_stack([cx, cy]), axis=0, return_inverse=True)
-    cell_pop = np.bincount(inv.ravel(), weights=np.asarray(population, float)[m])
-    boxes = shapely.box(cells[:, 0] * cell_m, cells[:, 1] * cell_m,
-                        (cells[:, 0] + 1) * cell_m, (cells[:, 1] + 1) * cell_m)
+    cells, inv = square_bins(np.asarray(x)[m], np.asarray(y)[m], cell_m)
+    cell_pop = np.bincount(inv, weights=np.asarray(population, float)[m])
+    boxes = square_polygons(cells, cell_m)
     merged = shapely.get_parts(shapely.union_all(boxes))
     tree = shapely.STRtree(merged)
     centres = shapely.centroid(boxes)

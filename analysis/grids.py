@@ -202,3 +202,24 @@ def hex_grid(lon, lat, resolution: int, *, weights=None, area=None,
     str_ids = np.array([h3.int_to_str(int(c)) for c in ids], dtype=object)
     return Grid("hex", cells, counts, sums, w_mat, point_cell, crs="EPSG:4326", ids=str_ids,
                 resolution=resolution)
+
+
+def square_bins(x, y, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Squares of ``cell_m`` metres aligned on multiples of ``cell_m`` that hold points.
+
+    Returns ``(cells, inverse)``: the (column, row) index pairs of the occupied squares
+    (k × 2, int64; the square of a point at x, y has column ⌊x / cell_m⌋, row ⌊y / cell_m⌋)
+    and for each point the position of its square in ``cells``.
+    """
+    if not (np.isfinite(cell_m) and cell_m > 0):
+        raise ValueError(f"cell size must be positive metres, got {cell_m}")
+    ij = np.column_stack([np.floor(np.asarray(x, float) / cell_m),
+                          np.floor(np.asarray(y, float) / cell_m)]).astype(np.int64)
+    cells, inverse = np.unique(ij.reshape(-1, 2), axis=0, return_inverse=True)
+    return cells, inverse.ravel()
+
+
+def square_polygons(cells: np.ndarray, cell_m: float) -> np.ndarray:
+    """The squares of :func:`square_bins` cells as shapely boxes (same metres)."""
+    i, j = cells[:, 0] * cell_m, cells[:, 1] * cell_m
+    return shapely.box(i, j, i + cell_m, j + cell_m)

@@ -156,11 +156,11 @@ def swap_mclp(cover: sp.csr_array, weights: np.ndarray, start: SitingResult, *,
                              minlength=cover.shape[1])
     objective = covered_weight(cover, weights, sites, covered)
     return SitingResult(sites, objective, start.bound, start.solver + "+swap",
-                        start.seconds + time.perf_counter() - t0, _gains_in_order(
+                        start.seconds + time.perf_counter() - t0, gains_in_order(
                             cover, weights, sites, covered))
 
 
-def _gains_in_order(cover, weights, sites, covered) -> list[float]:
+def gains_in_order(cover, weights, sites, covered) -> list[float]:
     """Marginal gain of each site in the given order."""
     out, prev = [], 0.0
     for k in range(1, len(sites) + 1):
@@ -288,7 +288,7 @@ def mip_mclp(cover: sp.csr_array, weights: np.ndarray, p: int, *,
     bound = max(float(bound), objective) if np.isfinite(bound) else objective
     return SitingResult(sites, objective, bound if status != "Optimal" else objective,
                         "highs-mip", time.perf_counter() - t0,
-                        _gains_in_order(cover, weights, sites, covered), status)
+                        gains_in_order(cover, weights, sites, covered), status)
 
 
 def _greedy_order(cover, weights, sites, covered) -> list[int]:
@@ -391,7 +391,7 @@ def mip_cover(cover: sp.csr_array, weights: np.ndarray, target: float, *,
     bound = float(np.ceil(bound - 1e-6)) if np.isfinite(bound) else float(len(sites))
     return SitingResult(sites, float(len(sites)), len(sites) if status == "Optimal" else bound,
                         "highs-mip", time.perf_counter() - t0,
-                        _gains_in_order(cover, w, sites, covered), status)
+                        gains_in_order(cover, w, sites, covered), status)
 
 
 def _row_gains(times: sp.csr_array, weights: np.ndarray, cost: np.ndarray) -> np.ndarray:

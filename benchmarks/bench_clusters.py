@@ -56,11 +56,12 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(REPO))
 
+from bench_walk_times import FAST_S, log, timed  # noqa: E402  (same folder)
+
 from analysis.clusters import huff_probabilities, point_clusters  # noqa: E402
 from analysis.density import kernel_density  # noqa: E402
 from analysis.grids import hex_grid  # noqa: E402
 from analysis.hotspots import gi_star  # noqa: E402
-from bench_walk_times import FAST_S, log, timed  # noqa: E402  (same folder)
 
 SEED = 5
 CENTRE_LONLAT = (106.5, 29.5)
@@ -84,7 +85,7 @@ SK_CAP_S, SK_CAP_QUICK_S = 60.0, 20.0
 REL_FLOOR = 0.01  # compare densities only where they exceed 1 % of the maximum
 
 CLUSTER_SIZES = (50_000, 200_000)
-EPS_M, MIN_SAMPLES = 150.0, 10  # geo_app.clusters.cluster_pois defaults
+EPS_M, MIN_SAMPLES = 150.0, 10  # geo_app.workflows.clusters.cluster_pois defaults
 CLUSTER_TIMEOUT_S = 300.0
 
 HUFF_ORIGINS, HUFF_CENTRES, HUFF_REF = 100_000, 50, 2_000

@@ -54,7 +54,7 @@ def prepare_xy(graph, dx, dy, cx, cy, limit_s):
 
 def part_a(raw_dir: Path, quick: bool) -> None:
     from analysis.siting import coverage_matrix, mip_pmedian
-    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_from_network
     from layers.network import read_network
 
     path = raw_dir / "chengdu_osm_eta" / "chengdu.osm"
@@ -157,8 +157,8 @@ def grid_graph(side: int, spacing: float, rng):
 
 def part_b(quick: bool) -> None:
     from analysis.siting import coverage_matrix
-    from geo_app.siting import SitingRun, evaluate
     from analysis.snap import snap_points
+    from geo_app.workflows.siting import SitingRun, evaluate
 
     rng = np.random.default_rng(1)
     side, n_dem, n_cand = (200, 40_000, 1_000) if quick else (500, 200_000, 5_000)

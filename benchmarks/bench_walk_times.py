@@ -219,7 +219,7 @@ def osm_datasets(raw: Path) -> list[tuple[str, Path | None, str]]:
 
 
 def load_osm(res: Result, path: Path) -> WalkGraph:
-    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_from_network
     from layers.network import read_network
 
     log(f"  reading {path}")

@@ -394,7 +394,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "file_png": ("地图图片(PNG)", "Map image (PNG)"),
     "file_readme": ("本说明", "This file"),
     "no_pdf_note": ("未包含PDF报告和地图图片:{reason}", "No PDF report or map image: {reason}"),
-    # upload checks (geo_app.validation)
+    # upload checks (layers.uploads)
     "val_kind": ("数据类型", "Data"),
     "val_file": ("文件", "File"),
     "val_rows_read": ("读取行数", "Rows read"),

@@ -1,6 +1,5 @@
 """Reading every source into a validated GeoDataFrame in EPSG:4326."""
 
-from layers._validate import LayerValidationError
 from layers.coords import (
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -24,6 +23,7 @@ from layers.places import (
     load_places,
 )
 from layers.userfile import LoadReport, read_user_layer
+from layers.validate import LayerValidationError
 
 __all__ = [
     "DISTRICT_COLUMNS",

@@ -9,8 +9,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from layers._validate import located
 from layers.coords import convert_geometries
+from layers.validate import located
 
 METRIC_CRS = 32648  # UTM 48N: metres over Chongqing (105–110.2° E), for distances only
 NEAR_BOUNDARY_M = 2_000.0  # vertices farther than this from any boundary say nothing

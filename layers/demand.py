@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._validate import LayerValidationError, open_raster
+from layers.validate import LayerValidationError, open_raster
 
 PER_CAPITA_FLOOR_M2 = 40.0  # residential floor area per person when no census total applies
 # Buildings that house residents; untagged ones (building=yes, most of China's OSM) count too.

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._paths import data_dir
-from layers._validate import Column, read_table
 from layers.coords import convert_geometries
+from layers.resources import data_dir
+from layers.validate import Column, read_table
 
 # Equal-area projection centred on Chongqing, for areas in km².
 AREA_CRS = "+proj=aea +lat_0=0 +lon_0=107.7 +lat_1=28.2 +lat_2=32.2 +ellps=WGS84 +units=m +no_defs"

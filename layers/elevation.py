@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from layers._validate import LayerValidationError, open_raster
+from layers.validate import LayerValidationError, open_raster
 
 
 def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._paths import data_dir
-from layers._validate import Column, LayerValidationError, read_table
+from layers.resources import data_dir
+from layers.validate import Column, LayerValidationError, read_table
 
 BASKET_SCHEMA = (
     Column("category"), Column("name_zh"), Column("name_en"),

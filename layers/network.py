@@ -13,20 +13,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from layers._paths import data_dir
-from layers._validate import Column, LayerValidationError, Problems, read_table
+from layers.resources import data_dir
+from layers.validate import Column, LayerValidationError, Problems, read_table
 
 # OSMnx's "walk" rules, applied to every source so that all networks mean the same thing.
 _EXCLUDED_HIGHWAY = (r"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|"
                      r"proposed|raceway|razed|rest_area|services")
-_RULE_TAGS = ("highway", "area", "access", "foot", "service", "sidewalk", "sidewalk:both",
+WALK_TAGS = ("highway", "area", "access", "foot", "service", "sidewalk", "sidewalk:both",
               "sidewalk:left", "sidewalk:right")
 # OSMnx's "drive" rules (public roads a car may use; no service roads, no motor_vehicle=no).
 _DRIVE_EXCLUDED_HIGHWAY = (r"abandoned|bridleway|bus_guideway|construction|corridor|cycleway|"
                            r"elevator|escalator|footway|no|path|pedestrian|planned|platform|"
                            r"proposed|raceway|razed|rest_area|service|services|steps|track")
 _DRIVE_EXCLUDED_SERVICE = r"alley|driveway|emergency_access|parking|parking_aisle|private"
-_DRIVE_TAGS = ("highway", "area", "access", "motor_vehicle", "motorcar", "service", "oneway",
+DRIVE_TAGS = ("highway", "area", "access", "motor_vehicle", "motorcar", "service", "oneway",
                "junction", "maxspeed")
 MODES = ("walk", "drive")
 MPH_KMH, KNOT_KMH = 1.609344, 1.852
@@ -178,7 +178,7 @@ def _osmnx_settings(mode: str):
     import osmnx as ox
 
     saved, saved_oneway = list(ox.settings.useful_tags_way), ox.settings.all_oneway
-    tags = _RULE_TAGS if mode == "walk" else _DRIVE_TAGS
+    tags = WALK_TAGS if mode == "walk" else DRIVE_TAGS
     ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(tags)))
     ox.settings.all_oneway = mode == "drive"
     try:
@@ -201,7 +201,7 @@ def _osmnx_tables(g, mode: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     nodes = pd.DataFrame({"node_id": nodes.index.to_numpy(np.int64), "lon": nodes["x"],
                           "lat": nodes["y"]})
     edges = edges.reset_index()
-    for c in _RULE_TAGS if mode == "walk" else _DRIVE_TAGS:  # lists where merged ways disagree
+    for c in WALK_TAGS if mode == "walk" else DRIVE_TAGS:  # lists where merged ways disagree
         if c in edges.columns:
             edges[c] = edges[c].map(lambda x: ";".join(map(str, x)) if isinstance(x, list) else x)
     if mode == "walk":
@@ -264,7 +264,7 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
     length = Geod(ellps="WGS84").inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])[2]
     row = part_row[seg_line[:-1][same]]
     tags = pd.DataFrame(index=np.arange(len(u)))
-    for c in _RULE_TAGS if mode == "walk" else _DRIVE_TAGS:
+    for c in WALK_TAGS if mode == "walk" else DRIVE_TAGS:
         if c in gdf.columns:
             tags[c] = gdf[c].to_numpy()[row]
     if "highway" not in tags.columns:

@@ -9,9 +9,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from layers._paths import data_dir
-from layers._validate import Column, file_row, read_table
 from layers.districts import CONFIDENCE
+from layers.resources import data_dir
+from layers.validate import Column, file_row, read_table
 
 PLACE_SCHEMA = (
     Column("id"),

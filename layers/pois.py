@@ -16,8 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from layers._paths import data_dir
-from layers._validate import Column, LayerValidationError, read_table
 from layers.facilities import (
     _expand_tags,
     _points_of,
@@ -27,6 +25,8 @@ from layers.facilities import (
     read_osm_features,
 )
 from layers.places import read_seed_sections
+from layers.resources import data_dir
+from layers.validate import Column, LayerValidationError, read_table
 
 #: OSM keys that make a feature a POI, in the order used to name its category.
 POI_KEYS = ("amenity", "shop", "office", "tourism", "leisure", "healthcare", "craft")

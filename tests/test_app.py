@@ -75,7 +75,7 @@ def test_coverage_page_on_the_sample(app):
 
 
 def test_data_page_uploads_and_limits(app, tmp_path):
-    from geo_app.webapp import save_upload
+    from geo_app.ui.assets import save_upload
 
     app.sidebar.radio(key="page").set_value("data").run()
     app.radio(key="data_source").set_value("upload").run()
@@ -93,7 +93,7 @@ def test_data_page_uploads_and_limits(app, tmp_path):
 
 
 def test_coverage_inputs_fail_with_the_file_named(tmp_path):
-    from geo_app.workflow import load_inputs
+    from geo_app.workflows.coverage import load_inputs
 
     bad = tmp_path / "facilities.csv"
     bad.write_text("lon,lat,category\n106.5,29.5,clinic\nnot a number,29.5,market\n")
@@ -108,11 +108,11 @@ def test_coverage_inputs_fail_with_the_file_named(tmp_path):
 
 
 def test_coverage_page_shows_input_errors(monkeypatch, tmp_path):
-    import geo_app.workflow
+    import geo_app.workflows.coverage
 
     broken = tmp_path / "broken.osm.pbf"
     broken.write_bytes(b"not a protocol buffer")
-    monkeypatch.setattr(geo_app.workflow, "sample_path", lambda: broken)
+    monkeypatch.setattr(geo_app.workflows.coverage, "sample_path", lambda: broken)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.sidebar.radio(key="page").set_value("coverage").run()
     at.sidebar.button(key="cov_run").click().run()
@@ -153,7 +153,7 @@ def test_siting_page_on_the_sample(app):
 
     # a click on the map, as st_folium reports it, in a gap: a site is added there
     state = app.session_state["site_state"]
-    from geo_app.siting import evaluate
+    from geo_app.workflows.siting import evaluate
 
     gap = state["run"].demand.geometry[evaluate(state["run"], state["proposal"]).uncovered].iloc[0]
     app.session_state["site_map"] = {"last_clicked": {"lat": gap.y, "lng": gap.x}}
@@ -246,7 +246,7 @@ def test_study_area_choices(app):
 
 
 def test_drawn_area_limits_the_coverage_run(app):
-    from geo_app.workflow import load_inputs, sample_path
+    from geo_app.workflows.coverage import load_inputs, sample_path
 
     nodes = load_inputs(sample_path()).network.nodes
     lon, lat = nodes["lon"].median(), nodes["lat"].median()

@@ -13,14 +13,14 @@ import pyogrio
 import pytest
 from pyproj import Transformer
 
-from geo_app.catchments import (
+from geo_app.workflows.catchments import (
     census_cells,
     huff_catchments,
     network_costs,
     population_cells,
     straight_costs,
 )
-from geo_app.clusters import cluster_pois
+from geo_app.workflows.clusters import cluster_pois
 
 CRS = "EPSG:32648"  # Chongqing's UTM zone
 TO_WGS = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -161,7 +161,7 @@ def test_population_cells_sum_points():
 
 
 def test_network_costs_equal_networkx(helsinki_inputs):
-    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_from_network
 
     g = walk_graph_from_network(helsinki_inputs.network)
     rng = np.random.default_rng(1)

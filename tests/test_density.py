@@ -10,7 +10,7 @@ import pytest
 import rasterio
 
 from analysis.density import kernel_density
-from geo_app.export import geotiff_bytes, write_geotiff, write_gpkg_layers
+from geo_app.io.export import geotiff_bytes, write_geotiff, write_gpkg_layers
 
 BOUNDS = (1000.0, 2000.0, 2000.0, 2750.0)  # 40 × 30 cells of 25 m
 CELL = 25.0

@@ -13,8 +13,8 @@ from pyproj import Geod
 from shapely.geometry import Point
 
 import layers
-from layers._paths import data_dir
 from layers.districts import AREA_CRS, read_district_facts
+from layers.resources import data_dir
 
 GEOD = Geod(ellps="WGS84")
 METRIC_CRS = 32648  # UTM 48N, for distances over Chongqing

@@ -15,7 +15,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from analysis.graph import build_drive_graph
 from analysis.paths import nearest_times_s
-from geo_app.pipeline import (
+from geo_app.workflows.graphs import (
     drive_graph_from_network,
     edge_speeds_kmh,
     walk_graph_from_network,

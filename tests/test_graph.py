@@ -137,7 +137,7 @@ def test_edge_ends_must_have_nodes():
     import pandas as pd
     import shapely
 
-    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_from_network
     from layers.network import StreetNetwork
 
     nodes = pd.DataFrame({"node_id": [10, 20], "lon": [106.5, 106.501], "lat": [29.5, 29.5]})

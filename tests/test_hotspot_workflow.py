@@ -14,8 +14,8 @@ import rasterio
 import shapely
 from pyproj import Transformer
 
-from geo_app.hotspots import run_density, run_hotspots
-from geo_app.service_areas import DRIVE_BUFFER_M
+from geo_app.workflows.hotspots import run_density, run_hotspots
+from geo_app.workflows.service_areas import DRIVE_BUFFER_M
 from tests.test_cluster_workflow import CRS, X0, Y0
 
 TO_WGS = Transformer.from_crs(CRS, 4326, always_xy=True)
@@ -131,8 +131,8 @@ def drive_grid(path, n=6, step=0.002):
 
 
 def test_service_areas_match_networkx(tmp_path):
-    from geo_app.catchment_workflow import graph_for
-    from geo_app.service_areas import service_areas
+    from geo_app.workflows.catchments import graph_for
+    from geo_app.workflows.service_areas import service_areas
 
     f, lon0, lat0 = drive_grid(tmp_path / "roads.geojson")
     g = graph_for(f, "drive")

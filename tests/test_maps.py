@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo_app.maps import classify, district_colours, overview_map
-from geo_app.offline import (
+from geo_app.maps.base import classify, district_colours, overview_map
+from geo_app.maps.offline import (
     OfflineAssetError,
     external_refs,
     inline_assets,
@@ -70,7 +70,7 @@ def test_save_is_atomic(tmp_path, base_layers, monkeypatch):
     m = overview_map(base_layers.districts, {}, lang="zh")
     save_offline_html(m, out)
     before = out.read_bytes()
-    import geo_app.offline as offline
+    import geo_app.maps.offline as offline
 
     def broken(_m):
         raise RuntimeError("render failed")
@@ -118,7 +118,7 @@ def _page(result, **kw) -> str:
     """The coverage map's page as the browser reads it (JSON and HTML escapes decoded)."""
     import html
 
-    from geo_app.maps import coverage_map
+    from geo_app.maps.coverage import coverage_map
 
     return html.unescape(readable(render_offline(coverage_map(result, **kw))))
 
@@ -176,14 +176,14 @@ def test_coverage_map_in_english(helsinki_coverage):
 
 
 def test_coverage_map_rejects_unknown_category(helsinki_coverage):
-    from geo_app.maps import coverage_map
+    from geo_app.maps.coverage import coverage_map
 
     with pytest.raises(ValueError, match="unknown category 'pharmacy'"):
         coverage_map(helsinki_coverage, category="pharmacy")
 
 
 def test_demand_classes():
-    from geo_app.maps import demand_classes, minute_classes
+    from geo_app.maps.coverage import demand_classes, minute_classes
 
     assert minute_classes(15) == [5, 10, 15]
     assert minute_classes(30) == [5, 10, 15, 30]
@@ -205,7 +205,7 @@ def test_demand_grid_weights_by_population():
     import geopandas as gpd
     import shapely
 
-    from geo_app.maps import demand_grid
+    from geo_app.workflows.coverage import demand_grid
 
     # three points in one 250 m cell of UTM 35N and one in the next cell east
     x = np.array([385_010.0, 385_100.0, 385_200.0, 385_300.0])
@@ -226,7 +226,7 @@ def test_coverage_map_aggregates_many_residents(helsinki_coverage, monkeypatch):
     import geopandas as gpd
     import shapely
 
-    import geo_app.maps as maps
+    import geo_app.maps.coverage as maps
 
     r = helsinki_coverage
     n = len(r.demand)
@@ -258,7 +258,7 @@ def test_coverage_map_escapes_names(helsinki_coverage):
     r = helsinki_coverage
     fac = r.facilities.copy()
     fac.loc[fac.index[0], "name"] = "<img src=x onerror=alert(1)>"
-    from geo_app.maps import coverage_map
+    from geo_app.maps.coverage import coverage_map
 
     page = readable(render_offline(coverage_map(dataclasses.replace(r, facilities=fac))))
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # tooltips are HTML: names are text
@@ -270,14 +270,17 @@ def test_coverage_map_escapes_names(helsinki_coverage):
 def _siting_page(s, sites=None, **kw) -> str:
     import html
 
-    from geo_app.maps import siting_map
+    from geo_app.maps.siting import siting_map
 
     sites = s.result if sites is None else sites
-    return html.unescape(readable(render_offline(siting_map(s.run, sites, **kw))))
+    from geo_app.workflows.siting import siting_view
+
+    view = siting_view(s.run, sites, aggregate_above=kw.pop("aggregate_above", 20_000))
+    return html.unescape(readable(render_offline(siting_map(view, **kw))))
 
 
 def test_siting_map_layers_and_numbered_sites(helsinki_siting):
-    from geo_app.siting import evaluate
+    from geo_app.workflows.siting import evaluate
 
     s = helsinki_siting
     ev = evaluate(s.run, s.result.sites)
@@ -309,28 +312,24 @@ def test_siting_map_of_a_proposal_in_english(helsinki_siting):
 
 
 def test_siting_map_aggregates_many_residents(helsinki_siting, monkeypatch):
-    import geo_app.maps as maps
-
-    monkeypatch.setattr(maps, "AGGREGATE_ABOVE", len(helsinki_siting.run.demand) - 1)
-    html = _siting_page(helsinki_siting)
+    html = _siting_page(helsinki_siting, aggregate_above=len(helsinki_siting.run.demand) - 1)
     assert "居民覆盖状态(网格汇总,按多数着色)" in html and "居民点 · 覆盖状态" not in html
 
 
 def test_siting_map_checks_the_evaluation(helsinki_siting):
-    from geo_app.maps import siting_map
-    from geo_app.siting import evaluate
+    from geo_app.workflows.siting import evaluate, siting_view
 
     s = helsinki_siting
     with pytest.raises(ValueError, match="other sites"):
-        siting_map(s.run, s.result, evaluation=evaluate(s.run, [0]))
+        siting_view(s.run, s.result, evaluation=evaluate(s.run, [0]))
 
 
 def test_district_sized_page_stays_small(tmp_path, monkeypatch):
     """A 5 km × 5 km street grid (10,000 crossings, the size of 渝中区), 60,000 households
     and 1,500 facilities: the coverage map page stays well under 5 MB."""
     import tests.test_cli_coverage as tc
-    from geo_app.coverage import run_coverage
-    from geo_app.maps import coverage_map
+    from geo_app.maps.coverage import coverage_map
+    from geo_app.workflows.coverage import run_coverage
     from layers.facilities import load_basket
     from layers.network import read_network
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analysis.paths import nearest_times_s
-from geo_app.pipeline import walk_graph_from_network
+from geo_app.workflows.graphs import walk_graph_from_network
 from layers import LayerValidationError
 from layers.network import NetworkUnavailableError, fetch_network, fetch_townships, read_network
 

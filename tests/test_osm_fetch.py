@@ -14,9 +14,9 @@ import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from geo_app import osm_fetch
-from geo_app.osm_fetch import FetchError, fetch_area_data
+from layers import osm_fetch
 from layers.network import NetworkUnavailableError, read_network
+from layers.osm_fetch import FetchError, fetch_area_data
 
 WHOLE = shapely.box(24.90, 60.15, 24.98, 60.19)  # covers the whole Helsinki sample
 PART = shapely.box(24.94, 60.165, 24.95, 60.175)  # cuts ways in two
@@ -90,7 +90,7 @@ class FakeOverpass:
 
 @pytest.fixture(scope="module")
 def overpass():
-    from geo_app.workflow import sample_path
+    from geo_app.workflows.coverage import sample_path
 
     return FakeOverpass(sample_path())
 
@@ -158,11 +158,11 @@ def test_too_large_area_is_refused(online, tmp_path):
 
 
 def test_fetch_whole_sample_matches_the_extract(online, tmp_path):
-    from geo_app.inputs import load_demand, load_facilities
-    from geo_app.pipeline import walk_graph_from_network
-    from geo_app.workflow import sample_path
+    from geo_app.workflows.coverage import sample_path
+    from geo_app.workflows.graphs import walk_graph_from_network
     from layers.facilities import read_osm_facilities
     from layers.pois import read_osm_pois, read_user_pois
+    from layers.sources import load_demand, load_facilities
 
     steps = []
     paths = fetch_area_data(WHOLE, tmp_path, progress=lambda f, m: steps.append((f, m)))

@@ -10,8 +10,8 @@ import pytest
 import shapely
 
 import layers
-from layers._paths import data_dir
 from layers.places import read_places
+from layers.resources import data_dir
 
 METRIC_CRS = 32648  # UTM 48N, for distances over Chongqing
 

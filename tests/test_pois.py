@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from layers._validate import LayerValidationError
 from layers.pois import (
     NOT_SERVICES,
     load_sector_rules,
@@ -15,6 +14,7 @@ from layers.pois import (
     read_user_pois,
     sectors_of,
 )
+from layers.validate import LayerValidationError
 
 
 def test_sector_table_names_every_9611_sector():

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app.project import (
+from geo_app.io.project import (
     FORMAT_VERSION,
     SUFFIX,
     ProjectFileError,
@@ -30,7 +30,7 @@ from geo_app.project import (
     rename_scenario,
     save_scenario,
 )
-from layers._validate import LayerValidationError
+from layers.validate import LayerValidationError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -262,7 +262,7 @@ CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {repo!r})
     import numpy as np, geopandas as gpd, pandas as pd
-    from geo_app.project import Scenario, save_scenario
+    from geo_app.io.project import Scenario, save_scenario
 
     def scenario(name, n, seed, tag):
         rng = np.random.default_rng(seed)

@@ -9,8 +9,8 @@ import shapely
 from pyproj import Transformer
 
 from analysis.graph import build_walk_graph
-from geo_app.proposals import add_candidate_points, proposal_sites, toggle_site
-from geo_app.siting import evaluate, prepare, solve
+from geo_app.workflows.proposals import add_candidate_points, proposal_sites, toggle_site
+from geo_app.workflows.siting import evaluate, prepare, solve
 
 CRS = "EPSG:32648"  # UTM 48N, where Chongqing is
 X0, Y0 = 500_000.0, 3_300_000.0

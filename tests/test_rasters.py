@@ -7,7 +7,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from geo_app.pipeline import walk_graph_from_network
+from geo_app.workflows.graphs import walk_graph_from_network
 from layers import LayerValidationError
 from layers.demand import read_population_raster
 from layers.elevation import sample_dem

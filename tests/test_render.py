@@ -11,11 +11,11 @@ import time
 import pytest
 from PIL import Image
 
-from geo_app import render
-from geo_app.maps import siting_map
-from geo_app.offline import render_offline
-from geo_app.render import find_chromium, html_to_pdf, html_to_png
-from geo_app.siting import evaluate
+from geo_app.io import render
+from geo_app.io.render import find_chromium, html_to_pdf, html_to_png
+from geo_app.maps.offline import render_offline
+from geo_app.maps.siting import siting_map
+from geo_app.workflows.siting import evaluate, siting_view
 
 ZH_PAGE = ("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><style>"
            "body{font-family:'Noto Sans CJK SC',sans-serif}</style></head><body>"
@@ -42,7 +42,7 @@ def browser(monkeypatch, chromium_path):
 def test_map_png_shows_the_map(browser, helsinki_siting):
     s = helsinki_siting
     ev = evaluate(s.run, s.result.sites)
-    page = render_offline(siting_map(s.run, s.result.sites, evaluation=ev, existing=s.existing))
+    page = render_offline(siting_map(siting_view(s.run, s.result.sites, evaluation=ev), existing=s.existing))
     started = time.perf_counter()
     png = html_to_png(page, width=900, height=600)
     seconds = time.perf_counter() - started

@@ -17,20 +17,20 @@ import pyogrio
 import pytest
 import shapely
 
-from geo_app import report as report_module
-from geo_app.maps import siting_map
-from geo_app.offline import external_refs, render_offline
-from geo_app.proposals import proposal_sites, proposal_summary, toggle_site
-from geo_app.render import html_to_png
-from geo_app.report import (
+from geo_app.io import report as report_module
+from geo_app.io.render import html_to_png
+from geo_app.io.report import (
     proposal_package,
     proposal_report_html,
     proposal_report_pdf,
     proposal_zip_bytes,
 )
-from geo_app.scenario_effect import HUB_CATEGORIES, coverage_before_after
-from geo_app.siting import evaluate
-from geo_app.workflow import CoverageInputs
+from geo_app.maps.offline import external_refs, render_offline
+from geo_app.maps.siting import siting_map
+from geo_app.workflows.before_after import HUB_CATEGORIES, coverage_before_after
+from geo_app.workflows.coverage import CoverageInputs
+from geo_app.workflows.proposals import proposal_sites, proposal_summary, toggle_site
+from geo_app.workflows.siting import evaluate, siting_view
 from layers.network import StreetNetwork
 from tests.test_maps import readable
 from tests.test_render import colours, pdf_pages
@@ -44,7 +44,7 @@ def edited(helsinki_siting):
     done = toggle_site(s.result.sites, s.run, gap.x, gap.y)
     assert done.action == "added"
     ev = evaluate(done.run, done.proposal)
-    map_html = render_offline(siting_map(done.run, done.proposal, evaluation=ev,
+    map_html = render_offline(siting_map(siting_view(done.run, done.proposal, evaluation=ev),
                                          existing=s.existing))
     return done.run, ev, map_html
 

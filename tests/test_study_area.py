@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geo_app import study_area as sa
-from geo_app.study_area import StudyArea
+from geo_app.workflows import study_area as sa
+from geo_app.workflows.study_area import StudyArea
 
 # A hand-written OSM XML with two townships (admin_level 8 and 9) sharing an edge in 渝中区.
 TOWNSHIPS_OSM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -160,7 +160,7 @@ def test_bad_drawings_are_refused(drawing, message):
 # --- townships --------------------------------------------------------------------------------
 
 def test_townships_from_the_helsinki_sample_are_none():
-    from geo_app.workflow import sample_path
+    from geo_app.workflows.coverage import sample_path
 
     assert sa.townships_from_osm(sample_path()) == []  # no boundaries; no warning escapes
 
@@ -241,8 +241,8 @@ def _part_of_helsinki(inputs) -> StudyArea:
 def test_clipped_coverage_equals_full_coverage(helsinki_inputs, minutes, max_snap_m):
     """Oracle: walking times of residents inside the area are the same whether the run
     sees all the data or only the clipped data (network cut to area + reach + snap)."""
-    from geo_app.pipeline import utm_crs
-    from geo_app.workflow import run
+    from geo_app.workflows.coverage import run
+    from layers.crs import metric_crs
 
     full = helsinki_inputs
     area = _part_of_helsinki(full)
@@ -253,7 +253,7 @@ def test_clipped_coverage_equals_full_coverage(helsinki_inputs, minutes, max_sna
     assert 0 < inside.sum() < len(full.demand) and len(cut.demand) == inside.sum()
     assert cut.demand.geometry.values.tolist() == full.demand.geometry.values[inside].tolist()
     # facilities: all within area + reach, and all of those kept
-    crs = utm_crs(*area.geometry.centroid.coords[0])
+    crs = metric_crs(area.geometry.centroid)
     a_m = gpd.GeoSeries([area.geometry], crs=4326).to_crs(crs).iloc[0]
     d_fac = full.facilities.to_crs(crs).distance(a_m)
     assert len(cut.facilities) == int((d_fac <= sa.MARGIN * reach).sum())
@@ -286,7 +286,7 @@ def test_too_tight_a_cut_would_change_times(helsinki_inputs):
     no facility outside the area) changes some times."""
     import dataclasses
 
-    from geo_app.workflow import run
+    from geo_app.workflows.coverage import run
 
     full = helsinki_inputs
     area = _part_of_helsinki(full)

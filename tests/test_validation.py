@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_app.validation import as_table, validate_upload
+from layers.uploads import as_table, validate_upload
 
 GOOD_AND_BAD = """name,lon,lat,population
 a,106.5770,29.5570,120
@@ -73,7 +73,7 @@ def test_gcj02_shift_is_named(tmp_path):
 
 
 def test_geotiff_demand(tmp_path):
-    from geo_app.export import write_geotiff
+    from geo_app.io.export import write_geotiff
 
     cells = np.array([[10.0, 0.0, 5.0], [np.nan, 20.0, 1.5]])
     path = write_geotiff(cells, (106.50, 0.001, 0, 29.56, 0, -0.001), 4326,
@@ -86,7 +86,7 @@ def test_geotiff_demand(tmp_path):
 
 @pytest.fixture(scope="module")
 def helsinki_checks():
-    from geo_app.workflow import sample_path
+    from geo_app.workflows.coverage import sample_path
 
     return validate_upload("network", sample_path()), validate_upload("pois", sample_path())
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo_app.cluster_maps import (
+from geo_app.io.export import csv_bytes, geojson_bytes, geotiff_bytes, gpkg_bytes
+from geo_app.labels import t
+from geo_app.maps.clusters import (
     catchment_map,
     clusters_map,
     hotspot_map,
     service_area_map,
 )
-from geo_app.export import csv_bytes, geojson_bytes, geotiff_bytes, gpkg_bytes
-from geo_app.labels import t
-from geo_app.webapp import upload_types
-from layers.userfile import read_user_layer
+from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
     LOAD_ERRORS,
     L,
@@ -26,6 +25,7 @@ from geo_app.ui.common import (
     study_area,
     tiles_choice,
 )
+from layers.userfile import read_user_layer
 
 VIEWS = ("cl_clusters", "cl_hotspots", "cl_catchments", "cl_service")
 KEPT = 3  # results kept per view, newest last
@@ -33,21 +33,21 @@ KEPT = 3  # results kept per view, newest last
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def pois_of(path: str, category_column: str, datum: str):
-    from geo_app.clusters import load_pois
+    from geo_app.workflows.clusters import load_pois
 
     return load_pois(path, category_column=category_column, datum=datum)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def places_of(path: str, _pois):
-    from geo_app.clusters import default_places
+    from geo_app.workflows.clusters import default_places
 
     return default_places(path, _pois)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def drive_graph_of(path: str, datum: str):
-    from geo_app.pipeline import drive_graph_from_network
+    from geo_app.workflows.graphs import drive_graph_from_network
     from layers.network import read_network
 
     return drive_graph_from_network(read_network(path, mode="drive", datum=datum))
@@ -55,7 +55,7 @@ def drive_graph_of(path: str, datum: str):
 
 def current_pois():
     """The POIs of the chosen data inside the study area (None and a message if unreadable)."""
-    from geo_app.study_area import clip_points
+    from geo_app.workflows.study_area import clip_points
 
     data = data_choice()
     path = data.get("pois") or data["network"]
@@ -113,7 +113,7 @@ def _districts_near(gdf):
 
 
 def clusters_view(tiles: str) -> None:
-    from geo_app.clusters import cluster_pois
+    from geo_app.workflows.clusters import cluster_pois
 
     lang = L()
     pois, path = current_pois()
@@ -148,7 +148,7 @@ def clusters_view(tiles: str) -> None:
 
 
 def hotspots_view(tiles: str) -> None:
-    from geo_app.hotspots import run_density, run_hotspots
+    from geo_app.workflows.hotspots import run_density, run_hotspots
 
     lang = L()
     pois, path = current_pois()
@@ -196,8 +196,8 @@ def hotspots_view(tiles: str) -> None:
 
 
 def catchments_view(tiles: str) -> None:
-    from geo_app.catchment_workflow import run_catchments
-    from geo_app.study_area import overlaps
+    from geo_app.workflows.catchments import run_catchments
+    from geo_app.workflows.study_area import overlaps
 
     lang = L()
     data = data_choice()
@@ -272,7 +272,7 @@ def _catchments(run_catchments, data, source, centres, cost, beta, limit, cell):
 
 
 def service_view(tiles: str) -> None:
-    from geo_app.service_areas import service_areas
+    from geo_app.workflows.service_areas import service_areas
 
     lang = L()
     data = data_choice()

@@ -6,11 +6,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo_app.labels import t
-from geo_app.maps import TILES
-from geo_app.offline import render_offline
-from geo_app.pipeline import load_base_layers
-from geo_app.webapp import save_upload, serve_locally
-from geo_app import workflow
+from geo_app.maps.base import TILES
+from geo_app.maps.offline import render_offline
+from geo_app.ui.assets import save_upload, serve_locally
+from geo_app.workflows import coverage as workflow
+from geo_app.workflows.base_layers import load_base_layers
 
 DATUMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 LOAD_ERRORS = (ValueError, RuntimeError, OSError)  # LayerValidationError is a ValueError
@@ -43,7 +43,7 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
     st_folium(serve_locally(m, st.get_option("server.baseUrlPath")), height=height,
               width=None, returned_objects=list(returned_objects), key=key)
     if standalone is not None:
-        from geo_app.render import find_chromium, html_to_png
+        from geo_app.io.render import find_chromium, html_to_png
 
         cols = st.columns(2)
         cols[0].download_button(t("download_html", lang), data=standalone.encode("utf-8"),
@@ -103,7 +103,7 @@ def network_of(path: str):
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def data_extent_of(network: str):
-    from geo_app.study_area import data_extent
+    from geo_app.workflows.study_area import data_extent
 
     return data_extent(network_of(network))
 
@@ -114,7 +114,7 @@ def study_area():
     area = st.session_state.get("study_area")
     if area is not None:
         return area
-    from geo_app.study_area import municipality
+    from geo_app.workflows.study_area import municipality
 
     data = data_choice()
     if data["source"] == "sample":
@@ -145,7 +145,7 @@ def reach_m(minutes: float | None, area_type: str = "urban", speed_m_s: float = 
 def clipped_inputs(network: str, facilities: str | None, demand: str | None, datum: str,
                    _area, area_key: str, reach: float):
     """The inputs restricted to the study area (facilities up to ``reach`` m outside)."""
-    from geo_app.study_area import clip_inputs
+    from geo_app.workflows.study_area import clip_inputs
 
     return clip_inputs(coverage_inputs(network, facilities, demand, datum), _area, reach_m=reach)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo_app.export import geojson_bytes
+from geo_app.io.export import geojson_bytes
 from geo_app.labels import facility_label, t
-from geo_app.maps import coverage_map
+from geo_app.maps.coverage import coverage_map
 from geo_app.ui.common import (
     L,
     area_id,
@@ -18,7 +18,7 @@ from geo_app.ui.common import (
     study_inputs,
     tiles_choice,
 )
-from geo_app.workflow import demand_csv, geopackage_bytes, run, summary_csv, summary_table
+from geo_app.workflows.coverage import demand_csv, geopackage_bytes, run, summary_csv, summary_table
 
 KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
@@ -26,7 +26,7 @@ KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 @st.cache_resource(show_spinner=False, max_entries=4)
 def walk_graph_of(_inputs, key: tuple, speed_m_s: float):
     """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach)."""
-    from geo_app.pipeline import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_from_network
 
     return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s)
 

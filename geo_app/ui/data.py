@@ -9,10 +9,10 @@ import geopandas as gpd
 import streamlit as st
 from folium.plugins import Draw
 
-from geo_app.export import write_gpkg_layers
-from geo_app.inputs import is_osm
+from geo_app.io.export import write_gpkg_layers
 from geo_app.labels import t
-from geo_app.maps import Legend, _finish, _new_map
+from geo_app.maps.base import Legend, finish_map, new_map
+from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
     DATUMS,
     LOAD_ERRORS,
@@ -26,7 +26,7 @@ from geo_app.ui.common import (
     show_map,
     study_area,
 )
-from geo_app.webapp import upload_types
+from layers.sources import is_osm
 
 AREA_KINDS = ("data_extent", "municipality", "region_group", "district", "township", "drawn")
 UPLOAD_KINDS = ("network", "facilities", "demand", "candidates", "pois")
@@ -34,7 +34,7 @@ UPLOAD_KINDS = ("network", "facilities", "demand", "candidates", "pois")
 
 @st.cache_resource(show_spinner=False)
 def area_choices():
-    from geo_app import study_area as sa
+    from geo_app.workflows import study_area as sa
 
     return {"municipality": [sa.municipality()], "region_group": sa.region_groups(),
             "district": sa.districts()}
@@ -42,7 +42,7 @@ def area_choices():
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def townships_of(path: str, name_column: str | None, datum: str):
-    from geo_app import study_area as sa
+    from geo_app.workflows import study_area as sa
 
     if name_column is None:
         return sa.townships_from_osm(path)
@@ -51,9 +51,9 @@ def townships_of(path: str, name_column: str | None, datum: str):
 
 def area_map(area, lang: str) -> folium.Map:
     """The districts, the chosen area and a drawing tool (rectangle, polygon, circle)."""
-    from geo_app.cluster_maps import districts_outline
+    from geo_app.maps.clusters import districts_outline
 
-    m = _new_map("blank", lang, "100%")
+    m = new_map("blank", lang, "100%")
     districts_outline(m, base_layers().districts, lang)
     folium.GeoJson(area.geometry.__geo_interface__, name=t("study_area", lang),
                    style_function=lambda f: {"color": "#d7301f", "weight": 3, "fill": True,
@@ -63,7 +63,7 @@ def area_map(area, lang: str) -> folium.Map:
          edit_options={"edit": False, "remove": False}).add_to(m)
     Legend(t("study_area", lang), [("#d7301f", area.label(lang)),
                                    ("#555555", t("districts", lang))]).add_to(m)
-    _finish(m, area.geometry.bounds)
+    finish_map(m, area.geometry.bounds)
     return m
 
 
@@ -92,7 +92,7 @@ def area_picker() -> None:
     if kind == "drawn":
         drawing = (st.session_state.get("area_map") or {}).get("last_active_drawing")
         if drawing:
-            from geo_app.study_area import from_drawing
+            from geo_app.workflows.study_area import from_drawing
 
             try:
                 picked = from_drawing(drawing)
@@ -129,7 +129,7 @@ def township_picker():
 
 
 def describe_area(area) -> None:
-    from geo_app.study_area import describe_mismatch
+    from geo_app.workflows.study_area import describe_mismatch
 
     lang = L()
     st.caption(f"{t('current_area', lang)}: **{area.label(lang)}** · {area.area_km2:,.1f} km²")
@@ -167,7 +167,7 @@ def data_picker() -> None:
 
 
 def uploads() -> None:
-    from geo_app.validation import as_table, validate_upload
+    from layers.uploads import as_table, validate_upload
 
     lang = L()
     st.caption(t("upload_note", lang))
@@ -222,9 +222,9 @@ def uploads() -> None:
 
 
 def osm_fetch() -> None:
-    from geo_app.osm_fetch import fetch_area_data
-    from geo_app.webapp import UPLOAD_DIR
+    from geo_app.ui.assets import UPLOAD_DIR
     from layers.network import NetworkUnavailableError
+    from layers.osm_fetch import fetch_area_data
 
     lang = L()
     area = study_area()

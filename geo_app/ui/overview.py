@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from geo_app.labels import t
-from geo_app.maps import CHOROPLETH_VARIABLES, overview_map
-from geo_app.pipeline import layer_summary, table_for_display
+from geo_app.maps.base import CHOROPLETH_VARIABLES, overview_map
 from geo_app.ui.common import L, base_layers, show_map, tiles_choice
+from geo_app.workflows.base_layers import layer_summary, table_for_display
 
 
 def overview_page() -> None:

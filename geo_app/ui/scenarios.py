@@ -6,8 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo_app.labels import t
-from geo_app.project import (
+from geo_app.io.project import (
     Scenario,
     default_project_path,
     delete_scenario,
@@ -15,8 +14,9 @@ from geo_app.project import (
     load_scenario,
     save_scenario,
 )
-from geo_app.proposals import proposal_sites, summary_rows
+from geo_app.labels import t
 from geo_app.ui.common import LOAD_ERRORS, L, show_error, show_map, study_area
+from geo_app.workflows.proposals import proposal_sites, summary_rows
 
 # widget keys of the siting page and the parameter each one sets
 WIDGETS = {"site_objective": "objective", "site_n": "n_sites", "site_minutes": "minutes",
@@ -87,7 +87,7 @@ def reopen(path: str, name: str) -> None:
     elif cand == "osm":
         st.session_state["site_cand"] = "osm"
     if "study_area" in p:  # the scenario's own study area comes back with it
-        from geo_app.study_area import StudyArea
+        from geo_app.workflows.study_area import StudyArea
 
         st.session_state["study_area"] = StudyArea.from_geojson(p["study_area"])
     st.session_state["site_reopen"] = sc
@@ -140,10 +140,11 @@ def compare_one(path: str, name: str, tiles: str, side: str) -> None:
         st.table(summary_rows(sc.tables["summary"], lang), hide_index=True)
     kept = st.session_state.get("site_runs", {}).get(name)
     if kept is not None:
-        from geo_app.maps import siting_map
+        from geo_app.maps.siting import siting_map
+        from geo_app.workflows.siting import siting_view
 
         run, existing, proposal = kept
-        m = siting_map(run, proposal, existing=existing, lang=lang, tiles=tiles, compact=True)
+        m = siting_map(siting_view(run, proposal), existing=existing, lang=lang, tiles=tiles, compact=True)
     else:  # saved in an earlier session: the sites, without recomputing coverage
         m = sites_only_map(sc.sites, lang, tiles)
     show_map(m, None, f"site_cmp_map_{side}", height=380)
@@ -152,9 +153,9 @@ def compare_one(path: str, name: str, tiles: str, side: str) -> None:
 def sites_only_map(sites: gpd.GeoDataFrame, lang: str, tiles: str):
     import folium
 
-    from geo_app.maps import _finish, _new_map
+    from geo_app.maps.base import finish_map, new_map
 
-    m = _new_map(tiles, lang, "100%")
+    m = new_map(tiles, lang, "100%")
     for row in sites.itertuples():
         folium.Marker([row.geometry.y, row.geometry.x], tooltip=str(row.name),
                       icon=folium.DivIcon(html=f'<div class="cq-site" style="width:22px;height:22px;'
@@ -163,5 +164,5 @@ def sites_only_map(sites: gpd.GeoDataFrame, lang: str, tiles: str):
                                                f'{getattr(row, "order", "")}</div>')).add_to(m)
     b = sites.total_bounds
     pad = 0.005
-    _finish(m, [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad], collapsed=True)
+    finish_map(m, [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad], collapsed=True)
     return m

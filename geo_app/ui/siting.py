@@ -5,23 +5,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from geo_app.coverage import to_metres
-from geo_app.export import geojson_bytes
+from geo_app.io.export import geojson_bytes
+from geo_app.io.render import find_chromium, html_to_png
+from geo_app.io.report import proposal_report_html, proposal_report_pdf, proposal_zip_bytes
 from geo_app.labels import facility_label, t
-from geo_app.maps import siting_map
-from geo_app.proposals import (
-    add_candidate_points,
-    proposal_sites,
-    proposal_summary,
-    sites_table,
-    summary_rows,
-    toggle_site,
-)
-from geo_app.render import find_chromium, html_to_png
-from geo_app.report import proposal_report_html, proposal_report_pdf, proposal_zip_bytes
-from geo_app.scenario_effect import coverage_before_after
-from geo_app.siting import OBJECTIVES, evaluate, solve
-from geo_app.siting_workflow import existing_of, prepare_run
+from geo_app.maps.siting import siting_map
+from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
     LOAD_ERRORS,
     L,
@@ -34,7 +23,24 @@ from geo_app.ui.common import (
     tiles_choice,
 )
 from geo_app.ui.scenarios import saved_panel, scenario_form
-from geo_app.webapp import upload_types
+from geo_app.workflows.before_after import coverage_before_after
+from geo_app.workflows.coverage import to_metres
+from geo_app.workflows.proposals import (
+    add_candidate_points,
+    proposal_sites,
+    proposal_summary,
+    sites_table,
+    summary_rows,
+    toggle_site,
+)
+from geo_app.workflows.siting import (
+    OBJECTIVES,
+    evaluate,
+    existing_of,
+    prepare_run,
+    siting_view,
+    solve,
+)
 
 KEPT_RUNS = 3  # prepared siting runs kept in the session, newest last
 PREPARE_KEYS = ("network", "facilities", "demand", "datum", "category", "candidates", "minutes")
@@ -144,11 +150,12 @@ def show_proposal(state: dict, tiles: str, map_value: dict | None) -> None:
     lang = L()
     apply_click(state, map_value)
     run, result, proposal, params = (state[k] for k in ("run", "result", "proposal", "params"))
-    ev = evaluate(run, proposal)
+    view = siting_view(run, proposal)
+    ev = view.evaluation
     st.caption(t("click_hint", lang))
     if state["message"]:
         getattr(st, state["message"][0])(state["message"][1])
-    standalone = show_map(siting_map(run, proposal, evaluation=ev, existing=state["existing"],
+    standalone = show_map(siting_map(view, existing=state["existing"],
                                      lang=lang, tiles=tiles),
                           "siting_map.html", "site_map", returned_objects=("last_clicked",))
     st.caption(f"{t('eval_time', lang)} {1000 * ev.seconds:.1f} ms")

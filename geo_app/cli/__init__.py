@@ -1,0 +1,127 @@
+"""The ``geo-app`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo_app.cli import base, coverage, siting
+from geo_app.labels import LANGS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from geo_app.maps import CHOROPLETH_VARIABLES, TILES
+
+    parser = argparse.ArgumentParser(prog="geo-app",
+                                     description="Chongqing 15-minute life-circle planner")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("layers", help="list the bundled layers with feature counts and sources")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+    p.set_defaults(func=base.cmd_layers)
+
+    p = sub.add_parser("map", help="write a map as a standalone HTML file")
+    maps = p.add_subparsers(dest="map_kind", required=True)
+    o = maps.add_parser("overview", help="districts, business circles, logistics bases, clusters")
+    o.add_argument("--out", required=True, type=Path, help="HTML file to write")
+    o.add_argument("--choropleth", choices=CHOROPLETH_VARIABLES, default="pop_2020")
+    o.add_argument("--lang", choices=LANGS, default="zh")
+    o.add_argument("--tiles", choices=TILES, default="blank",
+                   help="initial base map (both stay selectable): blank works offline")
+    o.add_argument("--layers", nargs="*", help="point layers to draw (default: all)")
+    o.set_defaults(func=base.cmd_map_overview)
+
+    p = sub.add_parser("coverage", help="walking-time coverage of residents by facility category")
+    p.add_argument("--network", required=True, type=Path,
+                   help=".osm.pbf, .osm, or road centre-lines (GeoJSON/GeoPackage/Shapefile)")
+    p.add_argument("--facilities", required=True,
+                   help="CSV (lon, lat, category) or vector file with 'category'; an .osm.pbf/.osm "
+                        "file maps its OSM tags to the facility basket")
+    p.add_argument("--demand", required=True,
+                   help="CSV (lon, lat, population), vector points/polygons with 'population', a "
+                        "population GeoTIFF, or 'buildings' to estimate residents from the OSM "
+                        "network file's residential buildings")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--minutes", type=float, help="one threshold for every category "
+                   "(default: each basket category's life-circle level, 15 min for others)")
+    p.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s (default 1.0)")
+    p.add_argument("--steps-speed", type=float, default=0.5, help="speed on steps, m/s")
+    p.add_argument("--max-snap-m", type=float, default=500.0,
+                   help="points farther than this from the network are off-network (m)")
+    p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
+                   help="rural uses the 30-minute rural life-circle standard")
+    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
+                   "bd09 or EPSG:<code>")
+    p.add_argument("--townships", type=Path, help="township polygons for the summary")
+    p.add_argument("--township-name", default="name", help="name column of --townships")
+    p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
+                   "function on slopes, in each direction")
+    p.add_argument("--no-isochrones", action="store_true", help="skip per-facility isochrones")
+    p.set_defaults(func=coverage.cmd_coverage)
+
+    def siting_common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--network", required=True, type=Path, help="as for geo-app coverage")
+        q.add_argument("--demand", required=True, help="as for geo-app coverage")
+        q.add_argument("--existing", help="existing facilities (counted as already covering)")
+        q.add_argument("--category", help="only existing facilities of this category")
+        q.add_argument("--minutes", type=float, default=15.0, help="walking threshold (min)")
+        q.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s")
+        q.add_argument("--max-snap-m", type=float, default=500.0,
+                       help="points farther than this from the network are off-network (m)")
+        q.add_argument("--datum", default="wgs84", help="datum of user files")
+        q.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+
+    p = sub.add_parser("site", help="choose new hub sites (maximal covering, set cover, p-median)")
+    siting_common(p)
+    p.add_argument("--candidates", required=True,
+                   help="a file of candidate sites, grid:METRES for a grid over the network, or "
+                        "osm for community/public buildings and vacant land in the OSM network file")
+    p.add_argument("--n", type=int, help="number of sites (mclp, pmedian; a cap for cover)")
+    p.add_argument("--objective", choices=("mclp", "cover", "pmedian"), default="mclp")
+    p.add_argument("--target-share", type=float, default=0.9,
+                   help="cover: share of residents to reach (0–1)")
+    p.add_argument("--quotas", type=Path, help="CSV of district (name or code), min, max sites")
+    p.add_argument("--capacity", type=float, help="mclp: residents one hub can serve at most")
+    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the exact solver")
+    p.add_argument("--heuristic", action="store_true", help="greedy + swaps only, no MIP")
+    p.set_defaults(func=siting.cmd_site)
+
+    p = sub.add_parser("evaluate", help="gains of a proposed set of sites")
+    siting_common(p)
+    p.add_argument("--sites", required=True, help="the proposed sites (points or polygons)")
+    p.set_defaults(func=siting.cmd_evaluate)
+
+    from geo_app.cli.clusters import add_commands
+
+    add_commands(sub)
+
+    p = sub.add_parser("serve", help="start the Streamlit app")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=base.cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; errors print one clear line and exit with status 2."""
+    parser = build_parser()
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, KeyError) as exc:
+        if args.debug:
+            raise
+        print(f"geo-app: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # an unforeseen failure still gets one readable line
+        if args.debug:
+            raise
+        print(f"geo-app: error: {type(exc).__name__}: {exc} (run with --debug for details)",
+              file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""``geo-app clusters``, ``hotspots``, ``density``, ``catchments`` and ``service-areas``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from geo_app.labels import LANGS
+
+
+def _write_map(m, path: Path | None) -> None:
+    if path is None:
+        return
+    from geo_app.maps.offline import save_offline_html
+
+    out = save_offline_html(m, path)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, works offline)")
+
+
+def _districts_if_near(gdf):
+    """Chongqing's districts when ``gdf`` overlaps them (for map orientation), else None."""
+    from layers import load_districts
+
+    d = load_districts()
+    west, south, east, north = d.total_bounds
+    b = gdf.total_bounds
+    return d if b[0] < east and b[2] > west and b[1] < north and b[3] > south else None
+
+
+def _cmd_clusters(args: argparse.Namespace) -> int:
+    from geo_app.io.export import write_gpkg_layers
+    from geo_app.maps.clusters import clusters_map
+    from geo_app.workflows.clusters import cluster_pois, default_places, load_pois
+
+    pois = load_pois(args.points, category_column=args.category_column, datum=args.datum)
+    result = cluster_pois(pois, method=args.method, eps_m=args.eps, min_samples=args.min_samples,
+                          places=default_places(args.points, pois), source=str(args.points))
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"points: {p['points']:,} ({args.points}); {p['method']}"
+          + (f" eps {args.eps:g} m" if args.method == "dbscan" else "")
+          + f", min samples {args.min_samples}; metric CRS {p['crs']}")
+    print(f"clusters: {p['clusters']}; clustered points {p['clustered']:,}, "
+          f"noise {p['points'] - p['clustered']:,}")
+    for row in result.clusters.head(10).itertuples():
+        print(f"  {row.cluster:>4}  {row.n_points:>6,} points  {row.area_km2:7.3f} km²  {row.label}"
+              + (f"  [{row.top_sector}]" if row.top_sector else ""))
+    print(f"wrote {args.out} (layers: points, clusters, category_counts, sector_counts, run_info)")
+    _write_map(clusters_map(result, lang=args.lang, districts=_districts_if_near(pois)), args.map)
+    return 0
+
+
+def _cmd_catchments(args: argparse.Namespace) -> int:
+    from geo_app.io.export import write_gpkg_layers
+    from geo_app.maps.clusters import catchment_map
+    from geo_app.workflows.catchments import run_catchments
+
+    result = run_catchments(centres=args.centres, name_column=args.name_column, demand=args.demand,
+                            network=args.network, mode=args.mode, attractiveness=args.attractiveness,
+                            pois=args.pois, alpha=args.alpha, beta=args.beta,
+                            max_minutes=args.max_minutes, max_km=args.max_km, cell_m=args.cell_m,
+                            datum=args.datum)
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"centres: {p['centres']}; residents: {p['residents']:,.0f} in {p['cells']:,} cells "
+          f"of {p['cell_m']:g} m ({p['demand']})")
+    print(f"cost: {p['cost']}; attractiveness: {p['attractiveness']}; alpha {p['alpha']:g}, "
+          f"beta {p['beta']:g}; unreached residents {p['unreached']:,.0f}")
+    name = p["name_column"]
+    for row in result.circles.sort_values("expected_visitors", ascending=False).itertuples():
+        print(f"  {getattr(row, name)}: {row.expected_visitors:,.0f} expected visitors "
+              f"({100 * row.share:.1f} %), dominant in {row.dominant_cells:,} cells")
+    print(f"wrote {args.out} (layers: cells, circles, dominant_areas, run_info)")
+    _write_map(catchment_map(result, lang=args.lang, name=name,
+                             districts=_districts_if_near(result.cells)), args.map)
+    return 0
+
+
+def _cmd_hotspots(args: argparse.Namespace) -> int:
+    from geo_app.io.export import write_geotiff, write_gpkg_layers
+    from geo_app.maps.clusters import hotspot_map
+    from geo_app.workflows.clusters import load_pois
+    from geo_app.workflows.hotspots import run_density, run_hotspots
+
+    pts = _points_for(args, load_pois)
+    result = run_hotspots(pts, grid=args.grid, cell_m=args.cell_m, weight=args.weight,
+                          permutations=args.permutations, alpha=args.alpha, seed=args.seed)
+    write_gpkg_layers(result.layers(), args.out)
+    p = result.params
+    print(f"points: {p['points']:,}; grid: {p['grid']}, {p['cells']:,} cells; value: {p['value']}")
+    print(f"Gi* with {p['permutations']:,} permutations, false-discovery rate {p['alpha']:g}: "
+          f"{p['hot']:,} hot-spot cells, {p['cold']:,} cold-spot cells")
+    print(f"wrote {args.out} (layers: cells, run_info)")
+    density = None
+    if args.density or args.map:
+        density = run_density(pts, bandwidth_m=args.bandwidth, weight=args.weight)
+    if args.density:
+        d = density.density
+        write_geotiff(d.values, d.transform, density.crs, args.density,
+                      description=f"kernel density ({density.unit}), bandwidth {args.bandwidth:g} m")
+        print(f"wrote {args.density} (kernel density, {d.values.shape[1]} x {d.values.shape[0]} "
+              f"cells of {d.cell_m:g} m, {density.crs})")
+    _write_map(hotspot_map(result.cells, lang=args.lang, density=density,
+                           districts=_districts_if_near(pts)), args.map)
+    return 0
+
+
+def _points_for(args: argparse.Namespace, load):
+    pts = load(args.points, category_column=args.category_column, datum=args.datum)
+    if args.category:
+        keep = pts["category"].astype(str).isin(args.category)
+        if "sector_9611" in pts.columns:
+            keep |= pts["sector_9611"].astype(str).isin(args.category)
+        if not keep.any():
+            raise ValueError(f"no point has category or sector {', '.join(args.category)}")
+        pts = pts[keep]
+    return pts
+
+
+def _cmd_service_areas(args: argparse.Namespace) -> int:
+    from geo_app.io.export import write_gpkg_layers
+    from geo_app.maps.clusters import service_area_map
+    from geo_app.workflows.catchments import graph_for
+    from geo_app.workflows.service_areas import service_areas
+
+    if args.bases is None:
+        from layers import load_logistics_bases
+
+        bases, name = load_logistics_bases(), args.name_column or "name_zh"
+    else:
+        from layers.userfile import read_user_layer
+
+        name = args.name_column or "name"
+        bases, _ = read_user_layer(args.bases, datum=args.datum, required_columns=(name,),
+                                   geometry_types=("Point",))
+    minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+    graph = graph_for(args.network, "drive")
+    print(f"drive network: {graph.n_nodes:,} nodes, {graph.n_edges:,} directed links ({args.network})")
+    areas, table = service_areas(graph, bases, minutes, name=name)
+    write_gpkg_layers({"service_areas": areas, "bases": table}, args.out)
+    for row in table.itertuples():
+        state = f"{row.snap_m:,.0f} m from the network" if row.on_network else "OFF the network"
+        print(f"  {row.name}: {state}")
+    for mins, group in areas.groupby("minutes"):
+        print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
+    print(f"wrote {args.out} (layers: service_areas, bases)")
+    _write_map(service_area_map(bases.rename(columns={name: "name"})
+                                if name != "name" else bases, areas, lang=args.lang,
+                                districts=_districts_if_near(areas)), args.map)
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    """Options every cluster-map command shares: input datum, outputs, language."""
+    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, "
+                   "gcj02, bd09 or EPSG:<code>")
+    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+    p.add_argument("--map", type=Path, help="also write an offline HTML map")
+    p.add_argument("--lang", choices=LANGS, default="zh")
+
+
+def add_commands(sub) -> None:
+    """Register the cluster-map commands on the ``geo-app`` sub-parsers."""
+    p = sub.add_parser("clusters", help="service clusters of points of interest (DBSCAN/HDBSCAN)")
+    p.add_argument("--points", required=True, type=Path,
+                   help="an .osm.pbf/.osm file (its amenity/shop/office/tourism/leisure/healthcare/"
+                        "craft features) or a CSV/vector file with a category column")
+    p.add_argument("--method", choices=("dbscan", "hdbscan"), default="dbscan")
+    p.add_argument("--eps", type=float, default=150.0, help="DBSCAN radius in metres (default 150)")
+    p.add_argument("--min-samples", type=int, default=10,
+                   help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
+    p.add_argument("--category-column", default="category", help="category column of a user file")
+    _common(p)
+    p.set_defaults(func=_cmd_clusters)
+
+    p = sub.add_parser("catchments", help="business-circle catchments (Huff model)")
+    p.add_argument("--centres", type=Path,
+                   help="centres with a name column (default: the bundled business circles)")
+    p.add_argument("--name-column", help="name column of --centres (default name, or name_zh "
+                   "for the bundled circles)")
+    p.add_argument("--demand", default="census",
+                   help="'census' (district census populations spread evenly; Chongqing only), "
+                        "or residents as for geo-app coverage (file, GeoTIFF or 'buildings')")
+    p.add_argument("--network", type=Path, help="a street network: costs become network travel "
+                   "times (default: straight-line distance)")
+    p.add_argument("--mode", choices=("walk", "drive"), default="walk",
+                   help="travel mode on --network (default walk)")
+    p.add_argument("--attractiveness", default="equal",
+                   help="equal, pois (points of interest within 500 m, needs --pois) or "
+                        "column:NAME (e.g. floor area)")
+    p.add_argument("--pois", type=Path, help="points of interest for --attractiveness pois")
+    p.add_argument("--alpha", type=float, default=1.0, help="attractiveness exponent")
+    p.add_argument("--beta", type=float, default=2.0, help="distance-decay exponent")
+    p.add_argument("--max-minutes", type=float, default=60.0,
+                   help="network: nobody travels longer than this (minutes)")
+    p.add_argument("--max-km", type=float, default=20.0,
+                   help="straight line: nobody travels farther than this (km)")
+    p.add_argument("--cell-m", type=float, default=1000.0, help="side of the residents' cells (m)")
+    _common(p)
+    p.set_defaults(func=_cmd_catchments)
+
+    p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots of points on a grid, "
+                       "and their kernel density")
+    p.add_argument("--points", required=True, type=Path, help="as for geo-app clusters")
+    p.add_argument("--grid", choices=("h3", "square"), default="h3")
+    p.add_argument("--cell-m", type=float, default=250.0,
+                   help="cell size in metres: square side or hexagon width (default 250)")
+    p.add_argument("--weight", help="sum this column instead of counting points")
+    p.add_argument("--category", nargs="*", help="only points of these categories or sectors")
+    p.add_argument("--permutations", type=int, help="default 999, 9,999 above 1,000 cells")
+    p.add_argument("--alpha", type=float, default=0.05, help="false-discovery rate (default 0.05)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
+    p.add_argument("--bandwidth", type=float, default=300.0, help="kernel density bandwidth (m)")
+    p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
+    p.add_argument("--category-column", default="category", help="category column of a user file")
+    _common(p)
+    p.set_defaults(func=_cmd_hotspots)
+
+    p = sub.add_parser("service-areas", help="drive-time service areas around logistics bases")
+    p.add_argument("--network", required=True, type=Path,
+                   help=".osm.pbf, .osm, or road centre-lines (optional oneway, maxspeed columns)")
+    p.add_argument("--bases", type=Path, help="depots with a name column (default: the bundled "
+                   "logistics bases)")
+    p.add_argument("--name-column", help="name column of --bases")
+    p.add_argument("--minutes", default="15,30,45", help="drive times, comma-separated")
+    _common(p)
+    p.set_defaults(func=_cmd_service_areas)

@@ -1,0 +1,1 @@
+"""Writing results out: exports, the project file, reports and rendering through Chromium."""

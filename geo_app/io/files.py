@@ -1,0 +1,93 @@
+"""The one way the project writes a file: complete or not at all.
+
+A file is written under a fresh hidden name beside its target, flushed to disk, given the
+permissions a new file gets (``0666`` less the umask, so colleagues can read a shared export)
+and renamed over the target; a failure or an interruption removes the temporary file and
+leaves any earlier file untouched. Only regular files (or new paths) are ever replaced: a
+device, a folder or a socket named as output is refused.
+
+Imports nothing heavy, so ``layers`` uses it too.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from geo_app.errors import OutputError
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_output_path(path: str | Path) -> Path:
+    """``path`` as a :class:`Path` if it is a regular file or does not exist yet.
+
+    Raises :class:`~geo_app.errors.OutputError` for a folder, device, pipe or socket.
+    """
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot be written ({exc.strerror})") from None
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise OutputError(f"{path}: is {kind}; give the path of a file to write")
+    return path
+
+
+def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
+    """Run ``write(tmp)`` on a fresh name next to ``path`` (ending ``suffix``), then rename it
+    over ``path``.
+
+    ``write`` creates the file itself (GDAL, SQLite and rasterio writers do). The file is
+    fsynced before the rename and the folder after it. Returns ``path``.
+    """
+    path = check_output_path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".part", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically; returns ``path``."""
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+    def write(tmp: str) -> None:
+        with open(tmp, "xb") as fh:
+            fh.write(payload)
+
+    return replace_atomically(path, write)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

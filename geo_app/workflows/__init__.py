@@ -1,0 +1,1 @@
+"""Workflows: layers wired to the analysis kernels for a study area, returning typed results."""
