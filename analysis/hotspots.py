@@ -42,14 +42,19 @@ def gi_star_z(x: np.ndarray, w: sp.csr_array) -> np.ndarray:
 
 
 def fdr(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:
-    """Benjamini–Hochberg: which p-values stay significant at false-discovery rate ``alpha``."""
-    p = np.asarray(p, float)
-    order = np.argsort(p)
-    ranked = p[order] <= alpha * np.arange(1, len(p) + 1) / len(p)
-    keep = np.zeros(len(p), bool)
-    if ranked.any():
-        keep[order[: np.flatnonzero(ranked).max() + 1]] = True
-    return keep
+    """Benjamini–Hochberg: which p-values stay significant at false-discovery rate ``alpha``.
+
+    ``p`` in [0, 1]; a missing (NaN) p-value counts among the tests but is never significant.
+    The adjusted p-values come from :func:`scipy.stats.false_discovery_control`.
+    """
+    from scipy.stats import false_discovery_control
+
+    p = np.asarray(p, float).ravel()
+    missing = np.isnan(p)
+    if len(p) == 0:
+        return np.zeros(0, bool)
+    adjusted = false_discovery_control(np.where(missing, 1.0, p), method="bh")
+    return (adjusted <= alpha) & ~missing
 
 
 def gi_star(x: np.ndarray, w: sp.csr_array, *, permutations: int = 999, alpha: float = 0.05,

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
 from analysis.graph import WalkGraph
+from analysis.grids import square_bins
 
 
 def _check_sources(nodes, offsets, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -27,7 +28,7 @@ def _check_sources(nodes, offsets, n: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, offsets
 
 
-def _with_super_source(time: sp.csr_array, nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_array:
+def with_super_source(time: sp.csr_array, nodes: np.ndarray, offsets: np.ndarray) -> sp.csr_array:
     """Append one node (index n) with an edge of cost ``offset`` to each source node."""
     n = time.shape[0]
     order = np.lexsort((offsets, nodes))
@@ -57,7 +58,7 @@ def nearest_times_s(graph: WalkGraph, source_nodes: np.ndarray,
     if len(nodes) == 0:
         return np.full(n, np.inf)
     # On the reversed graph one pass from the super-source gives times *to* the sources.
-    g = _with_super_source(graph.reverse, nodes, offsets)
+    g = with_super_source(graph.reverse, nodes, offsets)
     dist = dijkstra(g, directed=True, indices=n, limit=limit_s)
     return dist[:n]
 
@@ -74,7 +75,7 @@ def nearest_source(graph: WalkGraph, source_nodes: np.ndarray,
     nodes, offsets = _check_sources(source_nodes, source_offsets_s, n)
     if len(nodes) == 0:
         return np.full(n, np.inf), np.full(n, -1)
-    g = _with_super_source(graph.reverse, nodes, offsets)
+    g = with_super_source(graph.reverse, nodes, offsets)
     dist, pred = dijkstra(g, directed=True, indices=n, limit=limit_s, return_predecessors=True)
     dist, pred = dist[:n], pred[:n]
     # Follow predecessors up to the super-source by pointer doubling (log depth passes).
@@ -171,10 +172,7 @@ def local_graphs(graph: WalkGraph, source_nodes: np.ndarray, budget_s: np.ndarra
         yield usable, np.arange(graph.n_nodes), graph.reverse
         return
     tile = max(reach, min_tile_m)
-    tx = np.floor(graph.x[src[usable]] / tile).astype(np.int64)
-    ty = np.floor(graph.y[src[usable]] / tile).astype(np.int64)
-    keys, inv = np.unique(np.column_stack([tx, ty]), axis=0, return_inverse=True)
-    inv = inv.ravel()
+    keys, inv = square_bins(graph.x[src[usable]], graph.y[src[usable]], tile)
     by_tile = np.argsort(inv, kind="stable")
     bounds = np.searchsorted(inv[by_tile], np.arange(len(keys) + 1))
     half = tile / 2

@@ -403,7 +403,7 @@ def _row_gains(times: sp.csr_array, weights: np.ndarray, cost: np.ndarray) -> np
     return out
 
 
-def _site_costs(times: sp.csr_array, sites: list[int], base: np.ndarray) -> np.ndarray:
+def site_costs(times: sp.csr_array, sites: list[int], base: np.ndarray) -> np.ndarray:
     """Per demand: min of ``base`` and the times to the given sites (rows)."""
     cost = base.copy()
     for s in sites:
@@ -435,13 +435,13 @@ def pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: floa
         j = int(np.argmax(g))
         sites.append(j)
         gains.append(float(g[j]))
-        cost = _site_costs(times, [j], cost)
+        cost = site_costs(times, [j], cost)
     for _ in range(max_rounds):  # best single swaps
         current = float(w @ cost)
         best = (1e-9, None, None)
         for k in range(len(sites)):
             others = sites[:k] + sites[k + 1:]
-            c_wo = _site_costs(times, others, base)
+            c_wo = site_costs(times, others, base)
             g = _row_gains(times, w, c_wo)
             g[sites] = -np.inf
             j = int(np.argmax(g))
@@ -451,8 +451,8 @@ def pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: floa
         if best[1] is None:
             break
         sites[best[1]] = best[2]
-        cost = _site_costs(times, sites, base)
-    objective = float(w @ _site_costs(times, sites, base))
+        cost = site_costs(times, sites, base)
+    objective = float(w @ site_costs(times, sites, base))
     return SitingResult(sites, objective, -np.inf, "greedy+swap", time.perf_counter() - t0, gains)
 
 
@@ -497,7 +497,7 @@ def mip_pmedian(times: sp.csr_array, weights: np.ndarray, p: int, *, penalty_s: 
     if x is None:
         raise RuntimeError(f"HiGHS found no solution in {time_limit_s:g} s ({status})")
     sites = [int(j) for j in np.flatnonzero(x[:n] > 0.5)]
-    objective = float(w @ _site_costs(sp.csr_array(times), sites, base))
+    objective = float(w @ site_costs(sp.csr_array(times), sites, base))
     return SitingResult(sites, objective, objective if status == "Optimal" else float(bound),
                         "highs-mip", time.perf_counter() - t0, [], status)
 

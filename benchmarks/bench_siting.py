@@ -120,7 +120,7 @@ def part_a(raw_dir: Path, quick: bool) -> None:
         import pulp
         from spopt.locate import PMedian
 
-        from analysis.siting import _site_costs
+        from analysis.siting import site_costs
 
         dense = np.full(st.shape, limit)
         coo = st.tocoo()
@@ -134,7 +134,7 @@ def part_a(raw_dir: Path, quick: bool) -> None:
             return
         ts = time.perf_counter() - t0
         chosen = [j for j in range(sub_c) if pmodel.fac_vars[j].value() > 0.5]
-        obj = float(sw_ @ _site_costs(st, chosen, np.full(sub_d, limit)))
+        obj = float(sw_ @ site_costs(st, chosen, np.full(sub_d, limit)))
         print(f"  spopt PMedian (PuLP+CBC) {ts:.2f} s obj {obj:,.0f}: ours HiGHS "
               f"{ts / (t5 + t6):.1f}x faster")
     except ImportError:

@@ -49,7 +49,7 @@ if str(REPO) not in sys.path:  # run from a checkout without installing the pack
     sys.path.insert(0, str(REPO))
 
 from analysis.graph import WalkGraph, build_walk_graph  # noqa: E402
-from analysis.paths import _with_super_source, nearest_times_s  # noqa: E402
+from analysis.paths import nearest_times_s, with_super_source  # noqa: E402
 
 LIMIT_S = 900.0  # 15 minutes at 1 m/s
 N_CATEGORIES = 12
@@ -366,9 +366,9 @@ def profile_ours(res: Result, g: WalkGraph, cats: list[np.ndarray], ours: list[n
                           else [g.time.T.tocsr() for _ in cats][0], fast_s=None)
 
     def t_super():
-        return [_with_super_source(rev, c.astype(np.int64), z) for c, z in zip(cats, zeros)]
+        return [with_super_source(rev, c.astype(np.int64), z) for c, z in zip(cats, zeros)]
 
-    t_ss, supers, _ = timed("  profile: _with_super_source x12", t_super, fast_s=None)
+    t_ss, supers, _ = timed("  profile: with_super_source x12", t_super, fast_s=None)
 
     def t_dij():
         return [dijkstra(s, directed=True, indices=n, limit=LIMIT_S) for s in supers]

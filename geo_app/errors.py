@@ -58,13 +58,14 @@ class EstimateWarning(GeoAppWarning):
     """A figure that is an estimate, not a count (residents from buildings or census)."""
 
 
-def warn(found: list | None, message: str, category: type[GeoAppWarning] = DataWarning, *,
+def warn(found: list | None, message: str, kind: type[GeoAppWarning] = DataWarning, *,
          key: str | None = None, stacklevel: int = 2, **values) -> GeoAppWarning:
-    """Raise ``message`` as a ``category`` warning and append it to ``found`` (a result's list).
+    """Raise ``message`` as a ``kind`` warning and append it to ``found`` (a result's list).
 
-    Returns the warning object (``str()`` of it is ``message``).
+    ``key`` and ``values`` let the app show it from the label catalogue. Returns the warning
+    object (``str()`` of it is ``message``).
     """
-    w = category(message, key, **values)
+    w = kind(message, key, **values)
     if found is not None:
         found.append(w)
     warnings.warn(w, stacklevel=stacklevel + 1)

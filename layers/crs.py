@@ -19,15 +19,18 @@ def _utm_of(lon: float, lat: float) -> str:
 
 
 def metric_crs(data) -> str:
-    """UTM zone (``"EPSG:326xx"``/``"EPSG:327xx"``) of the bulk of WGS-84 ``data``.
+    """UTM zone (``"EPSG:326xx"``/``"EPSG:327xx"``) of the bulk of ``data``.
 
-    ``data`` is a GeoDataFrame, GeoSeries, shapely geometry or an ``(lon, lat)`` pair of
-    arrays. The zone is that of the median coordinate, so that a far outlier does not move
+    ``data`` is a GeoDataFrame or GeoSeries (WGS-84, or projected with its CRS set), a
+    WGS-84 shapely geometry or an ``(lon, lat)`` pair of arrays. The zone is that of the median coordinate, so that a far outlier does not move
     it (the bounding-box centre would); GeoPandas' ``estimate_utm_crs`` names the zone.
     """
     if isinstance(data, tuple):
         lon, lat = (np.asarray(a, float).ravel() for a in data)
     else:
+        crs = getattr(data, "crs", None)
+        if crs is not None and not crs.is_geographic:  # projected input: look at it in degrees
+            data = data.to_crs(4326)
         geoms = getattr(data, "geometry", data)
         geoms = np.asarray(getattr(geoms, "values", geoms), dtype=object).ravel()
         xy = shapely.get_coordinates(geoms[: MAX_SAMPLE])

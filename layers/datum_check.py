@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 
@@ -9,16 +10,20 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo_app.errors import DataWarning
 from layers.coords import convert_geometries
+from layers.crs import metric_crs
 from layers.validate import located
 
-METRIC_CRS = 32648  # UTM 48N: metres over Chongqing (105–110.2° E), for distances only
+log = logging.getLogger(__name__)
+
 NEAR_BOUNDARY_M = 2_000.0  # vertices farther than this from any boundary say nothing
 MAX_VERTICES = 20_000
 
 
-class DatumShiftWarning(UserWarning):
-    """A layer looks shifted by a Chinese web-map datum offset."""
+class DatumShiftWarning(DataWarning):
+    """A layer looks shifted by a Chinese web-map datum offset (a
+    :class:`~geo_app.errors.DataWarning`)."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,9 @@ def _vertices(geoms: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return xy
 
 
-def _boundary_tree(districts: gpd.GeoDataFrame) -> shapely.STRtree:
-    rings = shapely.boundary(districts.to_crs(METRIC_CRS).geometry.values)
+def _boundary_tree(districts: gpd.GeoDataFrame, crs: str) -> shapely.STRtree:
+    """Boundary segments of the districts in the metric ``crs``."""
+    rings = shapely.boundary(districts.to_crs(crs).geometry.values)
     parts = shapely.get_parts(rings)
     coords, idx = shapely.get_coordinates(parts, return_index=True)
     same = idx[1:] == idx[:-1]
@@ -49,10 +55,11 @@ def _boundary_tree(districts: gpd.GeoDataFrame) -> shapely.STRtree:
     return shapely.STRtree(segs)
 
 
-def _boundary_distances(xy: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+def _boundary_distances(xy: np.ndarray, tree: shapely.STRtree, crs: str) -> np.ndarray:
+    """Distance (m) from WGS-84 points ``xy`` to the nearest segment of ``tree`` (in ``crs``)."""
     from pyproj import Transformer
 
-    to_m = Transformer.from_crs(4326, METRIC_CRS, always_xy=True)
+    to_m = Transformer.from_crs(4326, crs, always_xy=True)
     x, y = to_m.transform(xy[:, 0], xy[:, 1])
     _, dist = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
     return dist
@@ -66,8 +73,9 @@ def _by_boundaries(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> DatumS
         return None
     rng = np.random.default_rng(0)
     xy = _vertices(geoms, rng)
-    tree = _boundary_tree(districts)
-    asis = _boundary_distances(xy, tree)
+    crs = metric_crs(districts)  # distances only: the districts' UTM zone
+    tree = _boundary_tree(districts, crs)
+    asis = _boundary_distances(xy, tree, crs)
     near = asis < NEAR_BOUNDARY_M
     if near.sum() < 20:
         return None
@@ -76,7 +84,7 @@ def _by_boundaries(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> DatumS
     for datum in ("gcj02", "bd09"):
         moved = shapely.get_coordinates(
             convert_geometries(shapely.points(xy[near]), datum, "wgs84"))
-        med = float(np.median(_boundary_distances(moved, tree)))
+        med = float(np.median(_boundary_distances(moved, tree, crs)))
         if med_asis > 150.0 and med < med_asis / 3.0 and (best is None or med < best[1]):
             best = (datum, med)
     if best is None:

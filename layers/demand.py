@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,8 @@ import pandas as pd
 import shapely
 
 from layers.validate import LayerValidationError, open_raster
+
+log = logging.getLogger(__name__)
 
 PER_CAPITA_FLOOR_M2 = 40.0  # residential floor area per person when no census total applies
 # Buildings that house residents; untagged ones (building=yes, most of China's OSM) count too.

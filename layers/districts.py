@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,8 +15,15 @@ from layers.coords import convert_geometries
 from layers.resources import data_dir
 from layers.validate import Column, read_table
 
+log = logging.getLogger(__name__)
+
 # Equal-area projection centred on Chongqing, for areas in km².
 AREA_CRS = "+proj=aea +lat_0=0 +lon_0=107.7 +lat_1=28.2 +lat_2=32.2 +ellps=WGS84 +units=m +no_defs"
+
+# Longitude and latitude limits (WGS-84 degrees) of a point in Chongqing, for table checks;
+# the municipality spans about 105.3–110.2° E, 28.2–32.2° N.
+CHONGQING_LON = (105.0, 110.5)
+CHONGQING_LAT = (28.0, 32.5)
 
 CONFIDENCE = ("high", "medium", "low", "very_low", "none")
 REGION_GROUPS = ("中心城区", "主城新区", "渝东北三峡库区城镇群", "渝东南武陵山区城镇群")
@@ -30,8 +38,8 @@ DISTRICT_SCHEMA = (
     Column("spatial_subarea_2035", required=False),
     Column("shanqu_kuqu", "int", lo=0, hi=1),
     Column("seed_role", required=False),
-    Column("seat_lon", "float", lo=105.0, hi=110.5),
-    Column("seat_lat", "float", lo=28.0, hi=32.5),
+    Column("seat_lon", "float", lo=CHONGQING_LON[0], hi=CHONGQING_LON[1]),
+    Column("seat_lat", "float", lo=CHONGQING_LAT[0], hi=CHONGQING_LAT[1]),
     Column("coord_confidence", allowed=CONFIDENCE),
     Column("pop_2020_census", "int", required=False, lo=0, hi=5e6, doc="7th census residents"),
     Column("pop_source", required=False),
@@ -122,3 +130,23 @@ def load_districts(path: Path | None = None) -> gpd.GeoDataFrame:
     """
     path = Path(path) if path is not None else data_dir() / "districts.csv"
     return _load(str(path.resolve())).copy()
+
+
+def near_chongqing(data, margin_deg: float = 0.0) -> bool:
+    """Whether the bounding box of ``data`` overlaps that of Chongqing's districts widened by
+    ``margin_deg`` degrees on every side (the one "is it in Chongqing" test).
+
+    ``data`` is a GeoDataFrame or GeoSeries (WGS-84, or another CRS it carries) or a box
+    ``(west, south, east, north)`` in degrees, e.g. a layer's ``total_bounds``. Empty data
+    and boxes with missing values are not near.
+    """
+    if hasattr(data, "total_bounds"):
+        if len(data) and data.crs is not None and not data.crs.is_geographic:
+            data = data.to_crs(4326)
+        data = data.total_bounds
+    b = np.asarray(data, float)
+    if b.shape != (4,) or not np.isfinite(b).all():
+        return False
+    west, south, east, north = load_districts().total_bounds
+    m = float(margin_deg)
+    return bool(b[0] < east + m and b[2] > west - m and b[1] < north + m and b[3] > south - m)

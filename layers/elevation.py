@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from layers.validate import LayerValidationError, open_raster
+
+log = logging.getLogger(__name__)
 
 
 def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ by ``;``; a clause matches when all its terms (joined by ``&``) match; a term is
 from __future__ import annotations
 
 import json
+import logging
 import re
 import warnings
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ import shapely
 
 from layers.resources import data_dir
 from layers.validate import Column, LayerValidationError, read_table
+
+log = logging.getLogger(__name__)
 
 BASKET_SCHEMA = (
     Column("category"), Column("name_zh"), Column("name_en"),

@@ -4,7 +4,6 @@ centre-lines."""
 from __future__ import annotations
 
 import socket
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_app.errors import GeoAppError
 from layers.resources import data_dir
 from layers.validate import Column, LayerValidationError, Problems, read_table
 
@@ -33,7 +33,7 @@ MPH_KMH, KNOT_KMH = 1.609344, 1.852
 OVERPASS_HOST = "overpass-api.de"
 
 
-class NetworkUnavailableError(RuntimeError):
+class NetworkUnavailableError(GeoAppError, RuntimeError):
     """OpenStreetMap cannot be reached; the message says how to supply a local file."""
 
 
@@ -168,73 +168,50 @@ def read_osm_pbf(path: Path, *, mode: str = "walk") -> StreetNetwork:
     return _from_graph_tables(nodes, edges, str(path), mode)
 
 
-@contextmanager
-def _osmnx_settings(mode: str):
-    """OSMnx settings for reading ``mode`` networks, restored afterwards.
+def _from_elements(elements, source: str, mode: str, polygon=None) -> StreetNetwork:
+    """Network of OSM elements (:mod:`layers.osm_elements`): their segment tables go
+    through :func:`_from_graph_tables` like pyrosm's tables of a ``.osm.pbf``."""
+    from layers.osm_elements import street_tables
 
-    For drive, ``all_oneway`` makes OSMnx add every way once and keep the OSM text of
-    ``oneway`` (otherwise it replaces it by a bool and adds reverse copies).
-    """
-    import osmnx as ox
-
-    saved, saved_oneway = list(ox.settings.useful_tags_way), ox.settings.all_oneway
-    tags = WALK_TAGS if mode == "walk" else DRIVE_TAGS
-    ox.settings.useful_tags_way = list(dict.fromkeys(saved + list(tags)))
-    ox.settings.all_oneway = mode == "drive"
-    try:
-        yield ox
-    finally:
-        ox.settings.useful_tags_way, ox.settings.all_oneway = saved, saved_oneway
-
-
-def _osmnx_tables(g, mode: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Node and edge tables of an unsimplified OSMnx graph read under :func:`_osmnx_settings`.
-
-    Walk: the reverse copy of each two-way segment is dropped. Drive: each segment is
-    already there once; ways OSMnx turned round (oneway=-1/reverse/T) are put back in
-    their node order, so that :func:`oneway_code` reads them like every other source,
-    and each segment gets its straight line from u to v.
-    """
-    import osmnx as ox
-
-    nodes, edges = ox.graph_to_gdfs(g, fill_edge_geometry=mode == "walk")
-    nodes = pd.DataFrame({"node_id": nodes.index.to_numpy(np.int64), "lon": nodes["x"],
-                          "lat": nodes["y"]})
-    edges = edges.reset_index()
-    for c in WALK_TAGS if mode == "walk" else DRIVE_TAGS:  # lists where merged ways disagree
-        if c in edges.columns:
-            edges[c] = edges[c].map(lambda x: ";".join(map(str, x)) if isinstance(x, list) else x)
-    if mode == "walk":
-        # one row per street segment: drop the reverse copy of each two-way segment
-        a, b = np.minimum(edges["u"], edges["v"]), np.maximum(edges["u"], edges["v"])
-        return nodes, edges.loc[~pd.DataFrame({"a": a, "b": b, "k": edges["key"]}).duplicated()]
-    turned = edges["oneway"].isin(["-1", "reverse", "T"]).to_numpy(bool) \
-        if "oneway" in edges.columns else np.zeros(len(edges), bool)
-    u, v = edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)
-    u, v = np.where(turned, v, u), np.where(turned, u, v)
-    xy = nodes[["lon", "lat"]].to_numpy(float)
-    where = pd.Index(nodes["node_id"])
-    lines = shapely.linestrings(np.stack([xy[where.get_indexer(u)], xy[where.get_indexer(v)]],
-                                         axis=1))
-    edges = pd.DataFrame(edges.drop(columns="geometry")).assign(u=u, v=v)
-    return nodes, gpd.GeoDataFrame(edges, geometry=lines, crs=4326)
+    nodes, edges = street_tables(elements, WALK_TAGS if mode == "walk" else DRIVE_TAGS,
+                                 polygon)
+    if len(edges) == 0:
+        raise LayerValidationError(source, ["the file has no streets"])
+    return _from_graph_tables(nodes, edges, source, mode)
 
 
 def read_osm_xml(path: Path, *, mode: str = "walk") -> StreetNetwork:
-    """Walkable (or, with ``mode="drive"``, drivable) network of an ``.osm`` XML file,
-    read with OSMnx (not simplified)."""
+    """Walkable (or, with ``mode="drive"``, drivable) network of an ``.osm`` XML file.
+
+    Each row is one segment of a way in its node order, with OSMnx's great-circle length
+    (the network equals OSMnx's unsimplified graph of the file); the file is streamed,
+    and ``osmnx.settings`` is neither read nor changed.
+    """
+    import xml.etree.ElementTree as ET
+
+    from layers.osm_elements import read_xml
+
     _check_mode(mode)
-    with _osmnx_settings(mode) as ox:
-        try:
-            g = ox.graph_from_xml(path, simplify=False, retain_all=True,
-                                  bidirectional=mode == "walk")
-        except Exception as exc:  # ElementTree.ParseError, ValueError from OSMnx
-            raise LayerValidationError(str(path),
-                                       [f"not a readable OSM XML file: {exc}"]) from None
-    if g.number_of_edges() == 0:
-        raise LayerValidationError(str(path), ["the file has no streets"])
-    nodes, edges = _osmnx_tables(g, mode)
-    return _from_graph_tables(nodes, edges, str(path), mode)
+    try:
+        elements = read_xml(path)
+    except (ET.ParseError, KeyError, ValueError) as exc:
+        what = f"missing attribute {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise LayerValidationError(str(path), [f"not a readable OSM XML file: {what}"]) from None
+    return _from_elements(elements, str(path), mode)
+
+
+def read_osm_tables(path: Path, *, mode: str = "walk") -> StreetNetwork:
+    """Walkable (or drivable) network of the street tables of an OpenStreetMap download
+    (a GeoPackage of ways and nodes, see :func:`layers.osm_fetch.fetch_area_data`)."""
+    from layers.osm_elements import read_street_tables
+
+    _check_mode(mode)
+    try:
+        elements = read_street_tables(path)
+    except Exception as exc:  # pyogrio/GDAL errors, missing columns
+        raise LayerValidationError(str(path), [f"not readable OSM street tables: {exc}"]) \
+            from None
+    return _from_elements(elements, str(path), mode)
 
 
 def read_centrelines(path: Path, *, datum: str | int = "wgs84",
@@ -284,10 +261,13 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84",
     """Load a walkable (``mode="walk"``) or drivable (``mode="drive"``) network from a
     local file, chosen by its extension.
 
-    ``.osm.pbf``/``.pbf``: OSM extract (pyrosm); ``.osm``/``.xml``: OSM XML (OSMnx);
-    any vector file the layer loader reads (GeoJSON, GeoPackage, Shapefile…): road
-    centre-lines in ``datum``.
+    ``.osm.pbf``/``.pbf``: OSM extract (pyrosm); ``.osm``/``.xml``: OSM XML; a GeoPackage
+    of OSM street tables (an OpenStreetMap download, see
+    :func:`layers.osm_fetch.fetch_area_data`); any other vector file the layer loader
+    reads (GeoJSON, GeoPackage, Shapefile…): road centre-lines in ``datum``.
     """
+    from layers.osm_elements import is_street_tables
+
     _check_mode(mode)
     path = Path(path)
     if not path.is_file():
@@ -297,6 +277,8 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84",
         return read_osm_pbf(path, mode=mode)
     if name.endswith((".osm", ".xml", ".osm.xml")):
         return read_osm_xml(path, mode=mode)
+    if is_street_tables(path):
+        return read_osm_tables(path, mode=mode)
     return read_centrelines(path, datum=datum, mode=mode)
 
 
@@ -357,38 +339,42 @@ def download_osm_extract(region: str = "chongqing", directory: str | Path = "osm
 def fetch_network(polygon: shapely.Polygon | shapely.MultiPolygon, *,
                   mode: str = "walk") -> StreetNetwork:
     """Download the walkable (or drivable) network inside a WGS-84 polygon from
-    OpenStreetMap (OSMnx).
+    OpenStreetMap (Overpass API): segments with both nodes inside the polygon or on its
+    edge.
 
-    Fails at once with :class:`NetworkUnavailableError` when there is no internet.
+    Fails at once with :class:`NetworkUnavailableError` when there is no internet; a
+    failed download raises it too (connection lost) or
+    :class:`layers.overpass.FetchError` (Overpass error, no streets there).
     """
+    from layers.overpass import FetchError, fetch_elements, highway_ways
+
     _check_mode(mode)
     require_internet()
-    if mode == "drive":
-        with _osmnx_settings(mode) as ox:
-            g = ox.graph_from_polygon(polygon, network_type="drive", simplify=False,
-                                      retain_all=True)
-        nodes, edges = _osmnx_tables(g, mode)
-        return _from_graph_tables(nodes, edges, "OpenStreetMap (Overpass API)", mode)
-    import osmnx as ox
-
-    g = ox.graph_from_polygon(polygon, network_type="walk", simplify=False, retain_all=True)
-    nodes, edges = ox.graph_to_gdfs(g, fill_edge_geometry=True)
-    nodes = pd.DataFrame({"node_id": nodes.index.to_numpy(np.int64), "lon": nodes["x"],
-                          "lat": nodes["y"]})
-    return _from_graph_tables(nodes, edges.reset_index(), "OpenStreetMap (Overpass API)")
+    elements = fetch_elements(polygon, highway_ways(), "the street network")
+    try:
+        return _from_elements(elements, "OpenStreetMap (Overpass API)", mode, polygon)
+    except LayerValidationError as exc:  # no streets, or none under the walk/drive rules
+        what = "; ".join(exc.problems).replace("the file has", "there are")
+        raise FetchError(f"OpenStreetMap has no usable streets inside the area: {what}") \
+            from None
 
 
 def fetch_townships(polygon: shapely.Polygon | shapely.MultiPolygon) -> gpd.GeoDataFrame:
-    """Township and street (乡镇/街道, OSM admin_level 8) boundaries inside a WGS-84 polygon.
+    """Township and street (乡镇/街道, OSM ``boundary=administrative`` with
+    ``admin_level=8``) boundaries intersecting a WGS-84 polygon, from the Overpass API.
 
     Returns ``name`` and polygon geometry; fails at once with
     :class:`NetworkUnavailableError` when there is no internet (supply a file instead).
     """
     require_internet(hint="Offline, supply township boundaries as a file (GeoJSON/GeoPackage/"
                           "Shapefile with a name column).")
-    import osmnx as ox
+    from layers.osm_elements import features
+    from layers.overpass import fetch_elements, selector
 
-    f = ox.features_from_polygon(polygon, tags={"boundary": "administrative", "admin_level": "8"})
+    tags = {"boundary": "administrative", "admin_level": "8"}
+    elements = fetch_elements(polygon, [selector(kind, tags) for kind in ("way", "relation")],
+                              "township boundaries")
+    f = features(elements, lambda t: all(t.get(k) == v for k, v in tags.items()), polygon)
     f = f[f.geom_type.isin(["Polygon", "MultiPolygon"])]
     name = f["name"] if "name" in f.columns else pd.Series("", index=f.index)
     return gpd.GeoDataFrame({"name": name.fillna("").astype(str).to_numpy()},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from layers.districts import CONFIDENCE
+from layers.districts import CHONGQING_LAT, CHONGQING_LON, CONFIDENCE
 from layers.resources import data_dir
 from layers.validate import Column, file_row, read_table
+
+log = logging.getLogger(__name__)
 
 PLACE_SCHEMA = (
     Column("id"),
@@ -21,8 +24,10 @@ PLACE_SCHEMA = (
     Column("district_adcode", "code6", required=False),
     Column("category"),
     Column("status", required=False),
-    Column("lon", "float", required=False, lo=105.0, hi=110.5, doc="WGS-84 degrees"),
-    Column("lat", "float", required=False, lo=28.0, hi=32.5, doc="WGS-84 degrees"),
+    Column("lon", "float", required=False, lo=CHONGQING_LON[0], hi=CHONGQING_LON[1],
+           doc="WGS-84 degrees"),
+    Column("lat", "float", required=False, lo=CHONGQING_LAT[0], hi=CHONGQING_LAT[1],
+           doc="WGS-84 degrees"),
     Column("coord_confidence", allowed=CONFIDENCE),
     Column("uncertainty_m", "float", required=False, lo=0, hi=50_000, doc="metres"),
     Column("coord_method", required=False),

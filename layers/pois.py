@@ -7,6 +7,7 @@ value) and, where the editable table ``data/gis/poi_sectors.csv`` maps it, the p
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from functools import lru_cache
@@ -27,6 +28,8 @@ from layers.facilities import (
 from layers.places import read_seed_sections
 from layers.resources import data_dir
 from layers.validate import Column, LayerValidationError, read_table
+
+log = logging.getLogger(__name__)
 
 #: OSM keys that make a feature a POI, in the order used to name its category.
 POI_KEYS = ("amenity", "shop", "office", "tourism", "leisure", "healthcare", "craft")

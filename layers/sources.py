@@ -15,6 +15,7 @@ from layers.demand import (
     read_demand_file,
     read_population_raster,
 )
+from layers.districts import near_chongqing
 from layers.facilities import read_osm_facilities, read_user_facilities
 from layers.userfile import read_user_layer
 
@@ -75,11 +76,8 @@ def study_zones(demand: gpd.GeoDataFrame, *, townships: str | Path | None = None
                 township_name: str = "name") -> dict:
     """Zones for summaries: Chongqing districts the demand falls in, and user townships."""
     zones = {}
-    d = load_districts()
-    west, south, east, north = d.total_bounds
-    b = demand.total_bounds
-    if b[0] < east and b[2] > west and b[1] < north and b[3] > south:
-        zones["district"] = (d, "name_zh")
+    if near_chongqing(demand):
+        zones["district"] = (load_districts(), "name_zh")
     if townships is not None:
         t, _ = read_user_layer(townships, required_columns=(township_name,),
                                geometry_types=("Polygon", "MultiPolygon"))

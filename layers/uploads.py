@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 KINDS = ("network", "facilities", "demand", "candidates", "pois", "centres", "bases")
-_REPO = Path(__file__).resolve().parents[1]
 _NEAR_CHONGQING_DEG = 0.1  # layers within this margin of the districts' bounds are checked
 
 
@@ -157,16 +156,15 @@ def _district_column(gdf: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> str 
 def _datum_warning(layer: gpd.GeoDataFrame, raw: gpd.GeoDataFrame | None) -> str | None:
     """The datum-shift suspicion of a WGS-84 layer in or near Chongqing, if any."""
     from layers import datum_shift_suspicion, load_districts
+    from layers.districts import near_chongqing
 
     frame = raw if raw is not None else layer
     frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
     if len(frame) == 0:
         return None
-    districts = load_districts()
-    west, south, east, north = districts.total_bounds
-    b, m = frame.total_bounds, _NEAR_CHONGQING_DEG
-    if b[0] > east + m or b[2] < west - m or b[1] > north + m or b[3] < south - m:
+    if not near_chongqing(frame, margin_deg=_NEAR_CHONGQING_DEG):
         return None
+    districts = load_districts()
     found = datum_shift_suspicion(frame, districts,
                                   district_column=_district_column(frame, districts))
     return None if found is None else found.message("the layer")
@@ -194,8 +192,6 @@ def validate_upload(kind: str, path: str | Path, *, datum: str | int = "wgs84",
     (OSM files are WGS-84); a WGS-84 layer in or near Chongqing that looks GCJ-02 or
     BD-09 shifted gets a warning naming the datum.
     """
-    from layers.datum_check import DatumShiftWarning
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     check = UploadCheck(kind, Path(path))
@@ -214,13 +210,19 @@ def validate_upload(kind: str, path: str | Path, *, datum: str | int = "wgs84",
             check.error = str(exc)
         except Exception as exc:  # a reader failing on a malformed file: report, not crash
             check.error = f"{check.path.name}: cannot be read ({type(exc).__name__}: {exc})"
-    for w in caught:  # keep our own warnings (e.g. datum shifts), not library noise
-        if issubclass(w.category, DatumShiftWarning) or (
-                issubclass(w.category, UserWarning) and str(w.filename).startswith(str(_REPO))):
-            check.warnings.append(str(w.message).splitlines()[0])
+    check.warnings += [str(w.message).splitlines()[0] for w in caught if _own(w.category)]
     if check.error:
         check.ok = False
     return check
+
+
+def _own(category: type[Warning]) -> bool:
+    """A warning of the project (kept in the check), not library noise (dropped): chosen by
+    class, never by the file that raised it, so that an installed copy behaves the same."""
+    from geo_app.errors import GeoAppWarning
+    from layers.datum_check import DatumShiftWarning
+
+    return issubclass(category, (GeoAppWarning, DatumShiftWarning))
 
 
 def _notes(check: UploadCheck, lang: str) -> str:

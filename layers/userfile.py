@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from pyproj import CRS
 from layers.coords import convert_gdf, normalise_datum
 from layers.datum_check import warn_if_shifted
 from layers.validate import LayerValidationError, Problems, file_row
+
+log = logging.getLogger(__name__)
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".fgb", ".gml")
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")

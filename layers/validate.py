@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from geo_app.errors import InputError
+
 MAX_LISTED = 12  # problems spelled out in one message; the rest are counted
 
 
-class LayerValidationError(ValueError):
+class LayerValidationError(InputError):
     """A layer failed its checks; ``problems`` holds one line per fault."""
 
     def __init__(self, source: str, problems: Sequence[str]):

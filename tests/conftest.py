@@ -21,6 +21,29 @@ RAW_DIR = Path(os.environ.get("GEO_APP_RAW_DIR", REPO.parent / "shared" / "data"
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def run_cli(*args, check: bool = False, cwd: str | Path | None = None,
+            timeout: float = 900) -> subprocess.CompletedProcess:
+    """``geo-app ARGS`` in a fresh interpreter (as a user runs it); ``check``: fail the test
+    unless it exits 0."""
+    proc = subprocess.run([sys.executable, "-m", "geo_app.cli", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    if check and proc.returncode != 0:
+        pytest.fail(f"geo-app {' '.join(map(str, args))} exited {proc.returncode}:\n"
+                    f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """The CLI runner every test uses: ``cli("coverage", …)`` must exit 0;
+    ``cli.run(…)`` returns whatever happened (exit code, stdout, stderr)."""
+    def ok(*args, **kw):
+        return run_cli(*args, check=True, **kw)
+
+    ok.run = run_cli
+    return ok
+
+
 @pytest.fixture(scope="session")
 def base_layers():
     from geo_app.workflows.base_layers import load_base_layers
@@ -92,7 +115,8 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on loopback."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -101,10 +125,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory) -> str:
     """Start the Streamlit app on a free loopback port; stop it after the session."""
-    port = _free_port()
+    port = free_port()
     home = tmp_path_factory.mktemp("app")
     log = (home / "streamlit.log").open("w")
-    env = {**os.environ, "GEO_APP_PROJECT_DIR": str(home / "projects")}  # saved scenarios
+    env = {**os.environ, "GEO_APP_PROJECT_DIR": str(home / "projects"),  # saved scenarios
+           "GEO_APP_CACHE_DIR": str(home / "cache")}  # uploads and OSM downloads
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",

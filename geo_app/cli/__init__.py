@@ -103,24 +103,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(original):
+    """Print the project's warnings as one ``warning: …`` line on stderr; others as usual."""
+    from geo_app.errors import GeoAppWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, GeoAppWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; errors print one clear line and exit with status 2."""
+    import logging
+    import warnings
+
+    from geo_app.errors import GeoAppError, GeoAppWarning
+
     parser = build_parser()
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, OSError, KeyError) as exc:
-        if args.debug:
-            raise
-        print(f"geo-app: error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # an unforeseen failure still gets one readable line
-        if args.debug:
-            raise
-        print(f"geo-app: error: {type(exc).__name__}: {exc} (run with --debug for details)",
-              file=sys.stderr)
-        return 2
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", GeoAppWarning)
+        warnings.showwarning = _show_warning(warnings.showwarning)
+        try:
+            return args.func(args)
+        except (GeoAppError, ValueError, OSError, KeyError) as exc:
+            if args.debug:
+                raise
+            print(f"geo-app: error: {exc}", file=sys.stderr)
+            return 2
+        except Exception as exc:  # an unforeseen failure still gets one readable line
+            if args.debug:
+                raise
+            print(f"geo-app: error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                  file=sys.stderr)
+            return 2
 
 
 if __name__ == "__main__":

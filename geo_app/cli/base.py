@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -61,10 +62,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from geo_app.config import Settings
 
-    app = write_launcher(Settings.from_env().home_path("app"))
+    settings = Settings.from_env()
+    app = write_launcher(settings.home_path("app"))
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.enableStaticServing", "true", "--client.toolbarMode", "minimal"]
+           "--server.enableStaticServing", "true", "--client.toolbarMode", "minimal",
+           # the uploader's limit (whole MB) is the one save_upload checks
+           "--server.maxUploadSize", str(math.ceil(settings.max_upload_mb))]
     print(f"starting the app at http://localhost:{args.port} (Ctrl+C stops it)")
     try:
         return subprocess.call(cmd, cwd=app.parent)

@@ -8,6 +8,12 @@ from pathlib import Path
 from geo_app.labels import LANGS
 
 
+def districts_near(gdf):
+    from geo_app.workflows.base_layers import districts_near as near
+
+    return near(gdf)
+
+
 def _write_map(m, path: Path | None) -> None:
     if path is None:
         return
@@ -15,16 +21,6 @@ def _write_map(m, path: Path | None) -> None:
 
     out = save_offline_html(m, path)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, works offline)")
-
-
-def _districts_if_near(gdf):
-    """Chongqing's districts when ``gdf`` overlaps them (for map orientation), else None."""
-    from layers import load_districts
-
-    d = load_districts()
-    west, south, east, north = d.total_bounds
-    b = gdf.total_bounds
-    return d if b[0] < east and b[2] > west and b[1] < north and b[3] > south else None
 
 
 def _cmd_clusters(args: argparse.Namespace) -> int:
@@ -46,7 +42,7 @@ def _cmd_clusters(args: argparse.Namespace) -> int:
         print(f"  {row.cluster:>4}  {row.n_points:>6,} points  {row.area_km2:7.3f} km²  {row.label}"
               + (f"  [{row.top_sector}]" if row.top_sector else ""))
     print(f"wrote {args.out} (layers: points, clusters, category_counts, sector_counts, run_info)")
-    _write_map(clusters_map(result, lang=args.lang, districts=_districts_if_near(pois)), args.map)
+    _write_map(clusters_map(result, lang=args.lang, districts=districts_near(pois)), args.map)
     return 0
 
 
@@ -72,7 +68,7 @@ def _cmd_catchments(args: argparse.Namespace) -> int:
               f"({100 * row.share:.1f} %), dominant in {row.dominant_cells:,} cells")
     print(f"wrote {args.out} (layers: cells, circles, dominant_areas, run_info)")
     _write_map(catchment_map(result, lang=args.lang, name=name,
-                             districts=_districts_if_near(result.cells)), args.map)
+                             districts=districts_near(result.cells)), args.map)
     return 0
 
 
@@ -101,7 +97,7 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
         print(f"wrote {args.density} (kernel density, {d.values.shape[1]} x {d.values.shape[0]} "
               f"cells of {d.cell_m:g} m, {density.crs})")
     _write_map(hotspot_map(result.cells, lang=args.lang, density=density,
-                           districts=_districts_if_near(pts)), args.map)
+                           districts=districts_near(pts)), args.map)
     return 0
 
 
@@ -146,7 +142,7 @@ def _cmd_service_areas(args: argparse.Namespace) -> int:
     print(f"wrote {args.out} (layers: service_areas, bases)")
     _write_map(service_area_map(bases.rename(columns={name: "name"})
                                 if name != "name" else bases, areas, lang=args.lang,
-                                districts=_districts_if_near(areas)), args.map)
+                                districts=districts_near(areas)), args.map)
     return 0
 
 

@@ -21,8 +21,6 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if inputs.demand["estimate"].any():
         print("population: ESTIMATE from OSM residential buildings (footprint area x levels)")
     print(summary_text(result))
-    for w in result.warnings:
-        print(f"warning: {w}")
     print(f"wrote {args.out} (layers: demand, summary, gaps, isochrones, facilities, "
           f"life_circles, run_info)")
     return 0

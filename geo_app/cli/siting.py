@@ -19,7 +19,7 @@ def _siting_inputs(args: argparse.Namespace):
     return net, demand, existing
 
 
-def _print_run(summary, sites, warnings) -> None:
+def _print_run(summary, sites) -> None:
     row = summary.iloc[0]
     print(f"objective {row['objective']}: {row['value']:,.1f} (bound {row['bound']:,.1f}, "
           f"gap {100 * row['gap']:.2f}%, {row['solver']}, {row['status']}); "
@@ -30,8 +30,6 @@ def _print_run(summary, sites, warnings) -> None:
     for r in sites.itertuples():
         print(f"{r.order:>3}  {r.gain:>10,.0f}  {r.gain_alone:>10,.0f}  {r.unique_gain:>10,.0f}  "
               f"{r.name} ({r.geometry.x:.5f}, {r.geometry.y:.5f})")
-    for w in warnings:
-        print(f"warning: {w}")
 
 
 def cmd_site(args: argparse.Namespace) -> int:
@@ -69,15 +67,15 @@ def cmd_site(args: argparse.Namespace) -> int:
     summary = summary_frame(run, result, args.objective)
     write_gpkg_layers({"sites": sites, "summary": summary,
                        "uncovered": uncovered_frame(run, result.sites)}, args.out)
-    _print_run(summary, sites, run.warnings)
+    _print_run(summary, sites)
     print(f"wrote {args.out} (layers: sites, summary, uncovered)")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from analysis.siting import SitingResult
     from geo_app.io.export import write_gpkg_layers
     from geo_app.workflows.siting import (
+        evaluation_result,
         prepare,
         read_sites,
         sites_frame,
@@ -89,17 +87,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     proposal = read_sites(args.sites, datum=args.datum)
     run = prepare(net, demand, proposal, existing=existing, minutes=args.minutes,
                   speed_m_s=args.speed, max_snap_m=args.max_snap_m)
-    sites = list(range(len(proposal)))
-    from analysis.siting import covered_weight, gains_in_order
-
-    value = covered_weight(run.cover, run.weights, sites, run.covered)
-    result = SitingResult(sites, value, value, "evaluation", 0.0,
-                          gains_in_order(run.cover, run.weights, sites, run.covered), "given")
+    result = evaluation_result(run)
     table = sites_frame(run, result)
     summary = summary_frame(run, result, "evaluate")
     write_gpkg_layers({"sites": table, "summary": summary,
-                       "uncovered": uncovered_frame(run, sites)}, args.out)
-    _print_run(summary, table, run.warnings)
+                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+    _print_run(summary, table)
     print(f"wrote {args.out} (layers: sites, summary, uncovered)")
     return 0
-

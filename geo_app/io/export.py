@@ -1,36 +1,20 @@
-"""Saving results: GeoPackages and GeoTIFFs written atomically, so a failed save never
-corrupts an old one."""
+"""Saving results: GeoPackages and GeoTIFFs written atomically (through
+:func:`geo_app.io.files.replace_atomically`), so a failed save never corrupts an old one."""
 
 from __future__ import annotations
 
-import os
+import logging
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo_app.io.files import replace_atomically
 
-def _replace_atomically(path: str | Path, suffix: str, write: Callable[[str], None]) -> Path:
-    """Run ``write(tmp)`` on a fresh name (ending ``suffix``) next to ``path``, then rename
-    it over ``path``.
-
-    On any failure (or interruption) the temporary file is removed and ``path`` is untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)  # writers create the file themselves
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+log = logging.getLogger(__name__)
 
 
 def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
@@ -43,7 +27,9 @@ def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> P
             gdf = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame.copy())
             gdf.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
 
-    return _replace_atomically(path, ".gpkg", write)
+    out = replace_atomically(path, write, ".gpkg")
+    log.info("wrote %s (layers: %s)", out, ", ".join(layers))
+    return out
 
 
 def _profile(array, transform, crs, nodata) -> tuple[np.ndarray, dict]:
@@ -93,7 +79,7 @@ def write_geotiff(array, transform, crs, path: str | Path, *, nodata: float | No
         with rasterio.open(tmp, "w", **profile) as dst:
             _fill(dst, band, description)
 
-    return _replace_atomically(path, ".tif", write)
+    return replace_atomically(path, write, ".tif")
 
 
 def geotiff_bytes(array, transform, crs, *, nodata: float | None = None,
@@ -114,15 +100,20 @@ def gpkg_bytes(layers: Mapping[str, pd.DataFrame], name: str = "result") -> byte
         return write_gpkg_layers(layers, Path(tmp) / f"{name}.gpkg").read_bytes()
 
 
-def csv_bytes(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame, *, lonlat_at: int = 0) -> bytes:
     """A table as UTF-8 CSV (with a byte-order mark, so that Excel shows Chinese); points
-    get ``lon``/``lat`` columns instead of their geometry."""
+    get ``lon``/``lat`` columns (WGS-84 degrees) instead of their geometry, at column
+    position ``lonlat_at``.
+
+    Every CSV the app or the CLI offers goes through here."""
     if isinstance(frame, gpd.GeoDataFrame):
+        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+            frame = frame.to_crs(4326)
         geom = frame.geometry.values
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        if len(frame) and (frame.geom_type == "Point").all():
-            table.insert(0, "lat", geom.y)
-            table.insert(0, "lon", geom.x)
+        if (frame.geom_type == "Point").all():  # an empty layer gets the columns too
+            table.insert(lonlat_at, "lat", geom.y)
+            table.insert(lonlat_at, "lon", geom.x)
         frame = table
     return frame.to_csv(index=False).encode("utf-8-sig")
 

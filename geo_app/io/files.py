@@ -21,7 +21,16 @@ from geo_app.errors import OutputError
 
 
 def _umask() -> int:
-    mask = os.umask(0)
+    """The process umask, read without changing it where Linux tells it (other threads, such
+    as Streamlit sessions, may be creating files meanwhile)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # briefly the strictest mask, never a looser one
     os.umask(mask)
     return mask
 
@@ -44,16 +53,19 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: str = "") -> Path:
-    """Run ``write(tmp)`` on a fresh name next to ``path`` (ending ``suffix``), then rename it
-    over ``path``.
+def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: str = "", *,
+                       overwrite: bool = True) -> Path:
+    """Run ``write(tmp)`` on a fresh name next to ``path`` (ending ``suffix``, e.g. ".gpkg" for
+    writers that check it), then rename it over ``path``.
 
     ``write`` creates the file itself (GDAL, SQLite and rasterio writers do). The file is
-    fsynced before the rename and the folder after it. Returns ``path``.
+    fsynced before the rename and the folder after it. With ``overwrite=False`` a file that
+    exists at ``path`` by then (say, made by another process meanwhile) is kept and the new
+    one dropped. Returns ``path``.
     """
     path = check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix + ".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + suffix, dir=path.parent)
     os.close(fd)
     os.unlink(tmp)
     try:
@@ -61,10 +73,14 @@ def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: s
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_unless_exists(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    Path(tmp).unlink(missing_ok=True)  # the second name of a linked file
     _fsync_dir(path.parent)
     return path
 
@@ -78,6 +94,17 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
             fh.write(payload)
 
     return replace_atomically(path, write)
+
+
+def _link_unless_exists(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless that exists (no window where both could win)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    except OSError:  # no hard links on this file system
+        if not path.exists():
+            os.replace(tmp, path)
 
 
 def _fsync_dir(folder: Path) -> None:

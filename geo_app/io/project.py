@@ -24,9 +24,8 @@ into place, so it never appears half made.
 from __future__ import annotations
 
 import json
-import os
+import logging
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_app.config import Settings
+from geo_app.io.files import replace_atomically
 from layers.validate import LayerValidationError
+
+log = logging.getLogger(__name__)
 
 SUFFIX = ".cqproj.sqlite"
 FORMAT_VERSION = 1
@@ -93,11 +96,12 @@ class Scenario:
     updated: str | None = None
 
 
-def default_project_path() -> Path:
-    """``$GEO_APP_PROJECT_DIR/default.cqproj.sqlite``, else under ``~/.geo_app/projects``."""
-    folder = os.environ.get("GEO_APP_PROJECT_DIR")
-    base = Path(folder).expanduser() if folder else Path.home() / ".geo_app" / "projects"
-    return base / f"default{SUFFIX}"
+def default_project_path(settings: Settings | None = None) -> Path:
+    """``default.cqproj.sqlite`` in :meth:`Settings.projects_path` (``$GEO_APP_PROJECT_DIR``, else
+    ``projects`` in the per-user data folder; created). ``settings``: default
+    :meth:`Settings.from_env`."""
+    settings = Settings.from_env() if settings is None else settings
+    return settings.projects_path() / f"default{SUFFIX}"
 
 
 def _now() -> str:
@@ -114,11 +118,9 @@ def _app_version() -> str:
 
 
 def _create(path: Path) -> None:
-    """Build an empty project beside ``path`` and link it into place unless one appeared."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    """Build an empty project beside ``path`` and link it into place unless one appeared
+    meanwhile (another session's project is kept)."""
+    def build(tmp: str) -> None:
         con = sqlite3.connect(tmp, isolation_level=None)
         try:
             con.executescript(_SCHEMA)
@@ -130,15 +132,8 @@ def _create(path: Path) -> None:
                 ("created", stamp), ("updated", stamp)])
         finally:
             con.close()
-        try:
-            os.link(tmp, path)  # fails if another session created the file meanwhile
-        except FileExistsError:
-            pass
-        except OSError:  # no hard links on this file system
-            if not path.exists():
-                os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    replace_atomically(path, build, ".sqlite", overwrite=False)
 
 
 def _check(con: sqlite3.Connection, path: Path) -> None:

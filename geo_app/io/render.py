@@ -1,18 +1,24 @@
 """HTML pages to PDF and PNG with headless Chromium (a subprocess; no network needed).
 
 The maps are offline pages (Leaflet inlined, blank base tiles), so Chromium renders
-them from a temporary file. ``GEO_APP_CHROMIUM`` names the browser when it is not on
-the ``PATH`` as chromium, chromium-browser or google-chrome.
+them from a temporary file. ``Settings.chromium`` (the ``GEO_APP_CHROMIUM`` environment
+variable) names the browser when it is not on the ``PATH`` as chromium, chromium-browser or
+google-chrome.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 from pathlib import Path
+
+from geo_app.config import Settings
+
+log = logging.getLogger(__name__)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 NO_CHROMIUM = "no Chromium found: install chromium for PDF/PNG export"
@@ -23,10 +29,11 @@ _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-n
           "--hide-scrollbars", "--mute-audio")
 
 
-def find_chromium() -> str | None:
-    """Path of a Chromium-like browser: ``$GEO_APP_CHROMIUM`` if set, else the first of
-    chromium, chromium-browser, google-chrome on the ``PATH``; None if there is none."""
-    given = os.environ.get("GEO_APP_CHROMIUM")
+def find_chromium(settings: Settings | None = None) -> str | None:
+    """Path of a Chromium-like browser: ``settings.chromium`` if set (default settings:
+    :meth:`Settings.from_env`, so ``$GEO_APP_CHROMIUM``), else the first of chromium,
+    chromium-browser, google-chrome on the ``PATH``; None if there is none."""
+    given = (Settings.from_env() if settings is None else settings).chromium
     if given:
         return shutil.which(given) or (given if Path(given).is_file() else None)
     for name in BROWSERS:

@@ -6,21 +6,23 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 import tempfile
 import zipfile
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
-import shapely
 
 from analysis.siting import SitingResult
-from geo_app.io.export import write_gpkg_layers
+from geo_app.io.export import csv_bytes, write_gpkg_layers
+from geo_app.io.files import write_atomic
 from geo_app.io.render import NO_CHROMIUM, find_chromium, html_to_pdf, html_to_png
 from geo_app.labels import facility_label, t
-from geo_app.maps.offline import write_atomic
 from geo_app.workflows.proposals import proposal_sites, proposal_summary, sites_table, summary_rows
 from geo_app.workflows.siting import Evaluation, SitingRun, uncovered_frame
+
+log = logging.getLogger(__name__)
 
 # every file a package can hold; pdf and png only where Chromium renders them
 PACKAGE_FILES = {"gpkg": "proposal.gpkg", "csv": "proposal_sites.csv",
@@ -179,13 +181,10 @@ def proposal_report_pdf(run: SitingRun, result: SitingResult, evaluation: Evalua
     return html_to_pdf(page, timeout_s=timeout_s)
 
 
-def sites_csv(run: SitingRun, result: SitingResult, proposal: list[int]) -> str:
-    """The proposal's sites as CSV text: ``lon``, ``lat`` (WGS-84) and their gains (persons)."""
-    sites = proposal_sites(run, result, proposal)
-    table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
-    table.insert(2, "lat", shapely.get_y(sites.geometry.values))
-    table.insert(2, "lon", shapely.get_x(sites.geometry.values))
-    return table.to_csv(index=False)
+def sites_csv(run: SitingRun, result: SitingResult, proposal: list[int]) -> bytes:
+    """The proposal's sites as CSV bytes (UTF-8 with a byte-order mark): ``order``,
+    ``candidate``, ``lon``, ``lat`` (WGS-84) and their gains (persons)."""
+    return csv_bytes(proposal_sites(run, result, proposal), lonlat_at=2)
 
 
 def _readme(paths: dict[str, Path], lang: str, missing: str | None) -> str:
@@ -213,7 +212,7 @@ def proposal_package(run: SitingRun, result: SitingResult, evaluation: Evaluatio
     paths = {kind: folder / PACKAGE_FILES[kind] for kind in ("gpkg", "csv", "html")}
     write_gpkg_layers({"sites": proposal_sites(run, result, proposal), "summary": summary,
                        "uncovered": uncovered_frame(run, proposal)}, paths["gpkg"])
-    write_atomic(paths["csv"], "\ufeff" + sites_csv(run, result, proposal))
+    write_atomic(paths["csv"], sites_csv(run, result, proposal))
     report = dict(lang=lang, title=title, parameters=parameters, before_after=before_after)
     png, pdf, missing = map_png, None, None
     if find_chromium() is None:
@@ -230,16 +229,10 @@ def proposal_package(run: SitingRun, result: SitingResult, evaluation: Evaluatio
     for kind, data in (("pdf", pdf), ("png", png)):
         if data is not None:
             paths[kind] = folder / PACKAGE_FILES[kind]
-            _write_bytes(paths[kind], data)
+            write_atomic(paths[kind], data)
     paths["readme"] = folder / PACKAGE_FILES["readme"]
     write_atomic(paths["readme"], _readme(paths, lang, missing))
     return paths
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 def proposal_zip_bytes(run: SitingRun, result: SitingResult, evaluation: Evaluation, *,

@@ -15,6 +15,7 @@ from branca.element import MacroElement
 from folium.utilities import JsCode
 from jinja2 import Template
 
+from geo_app.config import DEFAULT
 from geo_app.labels import category_label, t
 from layers.validate import located
 
@@ -239,8 +240,8 @@ def finish_map(m: folium.Map, bounds: np.ndarray, collapsed: bool = False) -> No
 # ---------------------------------------------------------------- coverage map
 
 
-AGGREGATE_ABOVE = 20_000  # more demand points than this are summed into grid cells
-GRID_CELL_M = 250.0  # side of a grid cell (metres)
+AGGREGATE_ABOVE = DEFAULT.map_aggregate_above  # more demand points are summed into grid cells
+GRID_CELL_M = DEFAULT.map_cell_m  # side of a grid cell (metres)
 CANVAS_ABOVE = 3_000  # features drawn on a canvas instead of as SVG elements
 MAX_ISOCHRONE_TOOLTIPS = 40  # more isochrones than this are drawn dissolved into one
 _MINUTE_STEPS = (5.0, 10.0, 15.0)

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.coverage import covered_column, time_column
 from geo_app.labels import facility_label, t
 from geo_app.maps.base import (
     _COVERED,
@@ -35,7 +34,7 @@ from geo_app.maps.base import (
     finish_map,
     new_map,
 )
-from geo_app.workflows.coverage import demand_cells
+from geo_app.workflows.coverage import time_column
 from layers.validate import located
 
 
@@ -95,9 +94,8 @@ def _demand_cells_layer(m: folium.Map, result, category: str,
                         lang: str) -> tuple[str, list[tuple[str, str]]]:
     """Residents summed into grid cells: population-weighted share covered (a category) or
     mean categories within reach (the basket). Returns the legend's title and rows."""
-    d, basket = result.demand, category == "basket"
-    values = d["n_covered"] if basket else d[covered_column(category)]
-    cells = demand_cells(result, values.to_numpy(float))
+    basket = category == "basket"
+    cells = result.cells(category)
     value = cells["value"].to_numpy()
     if basket:
         cuts = basket_cuts(len(result.categories))

@@ -10,14 +10,14 @@ them to Streamlit's static folder and points the map's links there.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import folium
 from branca.element import Figure
+
+from geo_app.io.files import write_atomic
 
 _SCRIPT = re.compile(r'<script\s+src="(https?://[^"]+)"\s*>\s*</script>')
 _CSS = re.compile(r'<link\s+rel="stylesheet"\s+href="(https?://[^"]+)"\s*/?>')
@@ -75,28 +75,9 @@ def render_offline(m: folium.Map) -> str:
     return inline_assets(root.render())
 
 
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    A crash mid-write leaves any earlier file at ``path`` untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def save_offline_html(m: folium.Map, path: str | Path) -> Path:
-    """Save the map as a standalone HTML file that works with no internet."""
+    """Save the map as a standalone HTML file that works with no internet (written atomically,
+    with the permissions of a new file, by :func:`geo_app.io.files.write_atomic`)."""
     return write_atomic(path, render_offline(m))
 
 

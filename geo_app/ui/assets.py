@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tempfile
 from pathlib import Path
 
 import folium
 
+from geo_app.config import Settings
 from geo_app.maps.offline import localize_links
-
 
 
 def static_dir() -> Path:
@@ -36,8 +35,6 @@ def serve_locally(m: folium.Map, base_url_path: str = "") -> folium.Map:
     return m
 
 
-MAX_UPLOAD_MB = 200
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "cq_life_circle_uploads"
 UPLOAD_SUFFIXES = {
     "network": (".osm.pbf", ".pbf", ".osm", ".xml", ".geojson", ".json", ".gpkg"),
     "facilities": (".csv", ".geojson", ".json", ".gpkg", ".osm.pbf", ".pbf", ".osm"),
@@ -51,26 +48,40 @@ def upload_types(kind: str) -> list[str]:
     return sorted({s.rsplit(".", 1)[-1] for s in UPLOAD_SUFFIXES[kind]})
 
 
-def save_upload(kind: str, name: str, data: bytes, directory: str | Path = UPLOAD_DIR) -> Path:
+def save_upload(kind: str, name: str, data: bytes, directory: str | Path | None = None, *,
+                settings: Settings | None = None) -> Path:
     """Save an uploaded file for the loaders and return its path.
 
     ``kind`` is one of {"network", "facilities", "demand", "candidates"}. Files are stored under the
-    hash of their content, so the path identifies the content (a cache key) and the same
-    upload is written once. Raises ``ValueError`` for a file type the loader of ``kind``
-    does not read or a file over :data:`MAX_UPLOAD_MB` megabytes.
+    hash of their content in ``directory`` (default :meth:`Settings.uploads_path`, in the user's
+    cache folder), so the path identifies the content (a cache key) and the same upload is written
+    once, atomically. ``settings``: default :meth:`Settings.from_env`. Raises ``ValueError`` for a
+    file type the loader of ``kind`` does not read or a file over ``settings.max_upload_mb``
+    megabytes.
     """
+    from geo_app.io.files import write_atomic
+
+    settings = Settings.from_env() if settings is None else settings
+    max_mb = settings.max_upload_mb
     allowed = UPLOAD_SUFFIXES[kind]
     safe = re.sub(r"[^\w.-]", "_", Path(name).name) or "upload"
     if not safe.lower().endswith(allowed):
         raise ValueError(f"{name}: not a {kind} file this app reads (expected "
                          f"{', '.join(allowed)})")
-    if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
+    if len(data) > max_mb * 1024 * 1024:
         raise ValueError(f"{name}: {len(data) / 1024 / 1024:,.0f} MB is over the "
-                         f"{MAX_UPLOAD_MB} MB limit")
-    target = Path(directory) / hashlib.sha1(data).hexdigest()[:16] / safe
+                         f"{max_mb:g} MB limit")
+    folder = settings.uploads_path() if directory is None else Path(directory)
+    target = folder / hashlib.sha1(data).hexdigest()[:16] / safe
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{safe}.part")
-        tmp.write_bytes(data)
-        tmp.replace(target)
+        write_atomic(target, data)
     return target
+
+
+def __getattr__(name: str):
+    # Earlier module constants, now read from the settings at each use.
+    if name == "UPLOAD_DIR":
+        return Settings.from_env().uploads_path()
+    if name == "MAX_UPLOAD_MB":
+        return Settings.from_env().max_upload_mb
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -25,7 +25,7 @@ from geo_app.ui.common import (
     study_area,
     tiles_choice,
 )
-from layers.userfile import read_user_layer
+from geo_app.workflows.inputs import named_points
 
 VIEWS = ("cl_clusters", "cl_hotspots", "cl_catchments", "cl_service")
 KEPT = 3  # results kept per view, newest last
@@ -47,10 +47,9 @@ def places_of(path: str, _pois):
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def drive_graph_of(path: str, datum: str):
-    from geo_app.workflows.graphs import drive_graph_from_network
-    from layers.network import read_network
+    from geo_app.workflows.inputs import drive_graph
 
-    return drive_graph_from_network(read_network(path, mode="drive", datum=datum))
+    return drive_graph(path, datum=datum)
 
 
 def current_pois():
@@ -106,10 +105,10 @@ def _labelled(table):
 
 
 def _districts_near(gdf):
-    d = base_layers().districts
-    west, south, east, north = d.total_bounds
-    b = gdf.total_bounds
-    return d if b[0] < east and b[2] > west and b[1] < north and b[3] > south else None
+    """Chongqing's districts when ``gdf`` overlaps them (for map orientation), else None."""
+    from geo_app.workflows.base_layers import districts_near
+
+    return districts_near(gdf, base_layers().districts)
 
 
 def clusters_view(tiles: str) -> None:
@@ -290,8 +289,7 @@ def service_view(tiles: str) -> None:
         if path is None:
             return
         try:
-            bases, _ = read_user_layer(path, datum=data["datum"], required_columns=("name",),
-                                       geometry_types=("Point",))
+            bases = named_points(path, datum=data["datum"])
         except LOAD_ERRORS as exc:
             show_error(exc)
             return

@@ -96,9 +96,9 @@ def run_button(key: str, label: str = "run_analysis") -> bool:
 @st.cache_resource(show_spinner=False, max_entries=4)
 def network_of(path: str):
     """The walkable network of a file, read once per file."""
-    from layers.network import read_network
+    from geo_app.workflows.inputs import street_network
 
-    return read_network(path)
+    return street_network(path)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import folium
-import geopandas as gpd
 import streamlit as st
 from folium.plugins import Draw
 
-from geo_app.io.export import write_gpkg_layers
 from geo_app.labels import t
 from geo_app.maps.base import Legend, finish_map, new_map
 from geo_app.ui.assets import upload_types
@@ -26,7 +22,7 @@ from geo_app.ui.common import (
     show_map,
     study_area,
 )
-from layers.sources import is_osm
+from geo_app.workflows import inputs
 
 AREA_KINDS = ("data_extent", "municipality", "region_group", "district", "township", "drawn")
 UPLOAD_KINDS = ("network", "facilities", "demand", "candidates", "pois")
@@ -167,8 +163,6 @@ def data_picker() -> None:
 
 
 def uploads() -> None:
-    from layers.uploads import as_table, validate_upload
-
     lang = L()
     st.caption(t("upload_note", lang))
     datum = st.selectbox(t("datum", lang), (*DATUMS, "epsg"), key="data_datum",
@@ -194,9 +188,8 @@ def uploads() -> None:
             if paths[kind] is None:
                 return
     with st.spinner(t("checking", lang)):
-        checks = [validate_upload(kind, path, datum=datum, category_column=category_column)
-                  for kind, path in paths.items()]
-    st.dataframe(as_table(checks, lang), width="stretch", hide_index=True)
+        checks = inputs.check_uploads(paths, datum=datum, category_column=category_column)
+    st.dataframe(inputs.checks_table(checks, lang), width="stretch", hide_index=True)
     for c in checks:
         for w in c.warnings:
             st.warning(f"{t(c.kind + '_file', lang)}: {w}")
@@ -206,14 +199,7 @@ def uploads() -> None:
         # the pages read checked copies in WGS-84: rows the check dropped stay dropped, and
         # GCJ-02/BD-09/projected coordinates are converted once
         convert = str(datum) not in ("wgs84", "cgcs2000")
-        for c in checks:
-            layer = getattr(c.data, "edges", c.data)
-            if is_osm(c.path) or not isinstance(layer, gpd.GeoDataFrame):
-                continue
-            if c.rejected or convert:
-                clean = Path(c.path).with_name(Path(c.path).stem + ".checked.gpkg")
-                write_gpkg_layers({"layer": layer}, clean)
-                paths[c.kind] = str(clean)
+        paths = inputs.checked_copies(checks, paths, datum=datum)
         st.session_state["data"] = {"source": "upload", "datum": "wgs84" if convert else str(datum),
                                     "category_column": category_column,
                                     **{k: paths.get(k) for k in UPLOAD_KINDS}}
@@ -222,10 +208,6 @@ def uploads() -> None:
 
 
 def osm_fetch() -> None:
-    from geo_app.ui.assets import UPLOAD_DIR
-    from layers.network import NetworkUnavailableError
-    from layers.osm_fetch import fetch_area_data
-
     lang = L()
     area = study_area()
     st.caption(f"{t('osm_for_area', lang)}: {area.label(lang)} ({area.area_km2:,.1f} km²)")
@@ -233,10 +215,9 @@ def osm_fetch() -> None:
         return
     bar = st.progress(0.0, text=t("fetching", lang))
     try:
-        paths = fetch_area_data(area.geometry, UPLOAD_DIR / "osm",
-                                progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0),
-                                                                      text=what))
-    except NetworkUnavailableError as exc:
+        paths = inputs.download_area(area.geometry, progress=lambda f, what: bar.progress(
+            min(max(f, 0.0), 1.0), text=what))
+    except inputs.offline_error() as exc:
         bar.empty()
         st.error(f"{t('offline', lang)}\n\n{exc}")
         return

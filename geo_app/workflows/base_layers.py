@@ -31,6 +31,15 @@ def load_base_layers() -> BaseLayers:
     return BaseLayers(load_districts(), {key: load_places(key) for key in PLACE_LAYERS})
 
 
+def districts_near(gdf, districts: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame | None:
+    """Chongqing's districts when ``gdf`` overlaps them (to orient a map), else ``None``."""
+    from layers.districts import near_chongqing
+
+    if not near_chongqing(gdf):
+        return None
+    return load_districts() if districts is None else districts
+
+
 def layer_summary(base: BaseLayers, lang: str = "zh") -> pd.DataFrame:
     """One row per layer: key, label, features, features without coordinates, source."""
     rows = [{"layer": "districts", "label": t("districts", lang), "features": len(base.districts),

@@ -3,6 +3,7 @@ proposed 渝邻汇 hubs added as facilities of every category a hub embeds."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -11,6 +12,8 @@ import pandas as pd
 
 from analysis.graph import WalkGraph
 from geo_app.workflows.coverage import CoverageInputs, CoverageResult, run_coverage
+
+log = logging.getLogger(__name__)
 
 # What a 渝邻汇 community comprehensive service complex (≥ 3,000 m²) embeds, as basket keys:
 # the community service centre itself, plus "health, elderly care, childcare and sports"

@@ -7,6 +7,7 @@ square cells; each cell's probability of patronising each circle follows
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +18,11 @@ import shapely
 
 from analysis.clusters import huff_probabilities
 from analysis.grids import square_bins, square_polygons
+from geo_app.errors import InputError, ParameterError
 from geo_app.io.export import run_info
 from layers.validate import located, nonnegative_column
+
+log = logging.getLogger(__name__)
 
 COSTS = ("straight", "network")
 
@@ -175,14 +179,20 @@ WALK_ACCESS_M_S = 1.0
 DRIVE_ACCESS_M_S = 5.0  # reaching the road network by car park or lane (18 km/h)
 
 
-def load_centres(path: str | Path | None, name_column: str | None,
+def load_centres(path: str | Path | gpd.GeoDataFrame | None, name_column: str | None,
                  datum: str | int = "wgs84") -> tuple[gpd.GeoDataFrame, str]:
-    """Centres with names: the bundled business circles, or a user file of points."""
+    """Centres with names: the bundled business circles, a GeoDataFrame or a file of points."""
     if path is None:
         from layers import load_business_circles
 
         c = load_business_circles()
         name = name_column or "name_zh"
+    elif isinstance(path, gpd.GeoDataFrame):
+        name = name_column or "name"
+        if name not in path.columns:
+            raise InputError(f"centres: no column {name!r} (columns: "
+                             f"{', '.join(map(str, path.columns))})")
+        c = path
     else:
         from layers.userfile import read_user_layer
 
@@ -196,23 +206,32 @@ def load_centres(path: str | Path | None, name_column: str | None,
     return c, name
 
 
+def graph_of(net, mode: str, crs: str | None = None):
+    """The walk or drive graph of a loaded street network (read with the same ``mode``)."""
+    if mode == "walk":
+        from geo_app.workflows.graphs import walk_graph_from_network
+
+        return walk_graph_from_network(net, crs=crs)
+    if mode == "drive":
+        from geo_app.workflows.graphs import drive_graph_from_network
+
+        return drive_graph_from_network(net, crs=crs)
+    raise ParameterError(f"unknown mode {mode!r}: expected walk or drive")
+
+
 def graph_for(network: str | Path, mode: str, crs: str | None = None):
     """The walk or drive graph of a network file."""
     from layers.network import read_network
 
-    if mode == "walk":
-        from geo_app.workflows.graphs import walk_graph_from_network
-
-        return walk_graph_from_network(read_network(network), crs=crs)
-    if mode == "drive":
-        from geo_app.workflows.graphs import drive_graph_from_network
-
-        return drive_graph_from_network(read_network(network, mode="drive"), crs=crs)
-    raise ValueError(f"unknown mode {mode!r}: expected walk or drive")
+    if mode not in ("walk", "drive"):
+        raise ParameterError(f"unknown mode {mode!r}: expected walk or drive")
+    return graph_of(read_network(network, mode=mode), mode, crs)
 
 
-def run_catchments(*, centres: str | Path | None = None, name_column: str | None = None,
-                   demand: str | Path = "census", network: str | Path | None = None,
+def run_catchments(*, centres: str | Path | gpd.GeoDataFrame | None = None,
+                   name_column: str | None = None,
+                   demand: str | Path | gpd.GeoDataFrame = "census",
+                   network: str | Path | None = None,
                    mode: str = "walk", attractiveness: str = "equal",
                    pois: str | Path | gpd.GeoDataFrame | None = None, alpha: float = 1.0,
                    beta: float = 2.0, max_minutes: float = 60.0, max_km: float = 20.0,
@@ -229,7 +248,11 @@ def run_catchments(*, centres: str | Path | None = None, name_column: str | None
     from layers.crs import metric_crs
 
     c, name = load_centres(centres, name_column, datum)
-    if demand == "census":
+    if isinstance(demand, gpd.GeoDataFrame):
+        crs = metric_crs(demand)
+        cells = population_cells(demand, cell_m, crs)
+        demand_text = "residents given"
+    elif str(demand) == "census":
         from layers import load_districts
 
         crs = metric_crs(c)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from analysis.clusters import cluster_hulls, point_clusters
 from geo_app.io.export import run_info
 from layers.crs import metric_crs
 from layers.validate import located
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def load_pois(path: str | Path, *, category_column: str = "category",
 def default_places(path: str | Path | None, pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Named places for labels: ``place=*`` nodes of an OSM file, else the bundled business
     circles and service clusters when the POIs lie in Chongqing, else none."""
-    from layers import load_business_circles, load_clusters, load_districts
+    from layers import load_business_circles, load_clusters
+    from layers.districts import near_chongqing
     from layers.pois import read_osm_places
     from layers.sources import is_osm
 
@@ -55,9 +59,7 @@ def default_places(path: str | Path | None, pois: gpd.GeoDataFrame) -> gpd.GeoDa
         places = read_osm_places(path)
         if len(places):
             return places[["name", "geometry"]]
-    west, south, east, north = load_districts().total_bounds
-    b = pois.total_bounds
-    if len(pois) and b[0] < east and b[2] > west and b[1] < north and b[3] > south:
+    if near_chongqing(pois):
         named = pd.concat([load_business_circles(), load_clusters()], ignore_index=True)
         named = located(named)
         return gpd.GeoDataFrame({"name": named["name_zh"].to_numpy()},
@@ -95,6 +97,7 @@ def cluster_pois(pois: gpd.GeoDataFrame, *, method: str = "dbscan", eps_m: float
     xy = pois.geometry.to_crs(crs)
     x, y = xy.x.to_numpy(), xy.y.to_numpy()
     labels = point_clusters(x, y, method=method, eps_m=eps_m, min_samples=min_samples)
+    log.info("%s on %d points in %s: %d clusters", method, len(x), crs, int(labels.max()) + 1)
     points = pois.copy()
     points["cluster"] = labels.astype(np.int64)
     sector = points["sector_9611"] if "sector_9611" in points.columns else pd.Series("", index=points.index)

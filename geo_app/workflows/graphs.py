@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 
 from layers.crs import metric_crs
+
+log = logging.getLogger(__name__)
 
 
 def _graph_nodes(net, crs: str | None):

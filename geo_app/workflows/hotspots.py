@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from analysis.hotspots import gi_star
 from geo_app.io.export import run_info
 from layers.crs import metric_crs
 from layers.validate import nonnegative_column
+
+log = logging.getLogger(__name__)
 
 GRIDS = ("h3", "square")
 BIG_GRID = 1_000  # above this many cells, 9,999 permutations (999 cannot pass the FDR cut)

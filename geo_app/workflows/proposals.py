@@ -4,6 +4,7 @@ clicked again, and the numbers of the proposal as it stands."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -18,6 +19,8 @@ from analysis.snap import Snapped, snap_points
 from geo_app.labels import t
 from geo_app.workflows.coverage import to_metres
 from geo_app.workflows.siting import SitingRun, sites_frame, summary_frame
+
+log = logging.getLogger(__name__)
 
 CLICK_RADIUS_M = 50.0  # a click this close to a proposed site removes it
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import geopandas as gpd
 import numpy as np
@@ -11,6 +12,8 @@ import pandas as pd
 from analysis.areas import facility_isochrones
 from analysis.snap import snap_points
 from layers.validate import located
+
+log = logging.getLogger(__name__)
 
 DRIVE_BUFFER_M = 60.0  # half-width of the band drawn along reached roads
 ACCESS_M_S = 5.0  # from a base to its nearest road node (18 km/h)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,6 +21,7 @@ from analysis.paths import nearest_times_s, source_point_times
 from analysis.siting import (
     SitingResult,
     coverage_matrix,
+    covered_weight,
     gains_in_order,
     greedy_capacitated,
     greedy_cover,
@@ -30,9 +32,13 @@ from analysis.siting import (
     solve_mclp,
 )
 from analysis.snap import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from geo_app.config import DEFAULT
+from geo_app.errors import DataWarning, warn
 from geo_app.workflows.coverage import CoverageInputs, to_metres
 from geo_app.workflows.graphs import walk_graph_from_network
 from layers.network import StreetNetwork
+
+log = logging.getLogger(__name__)
 
 OBJECTIVES = ("mclp", "cover", "pmedian")
 
@@ -92,7 +98,7 @@ class SitingRun:
     speed_m_s: float
     max_snap_m: float
     seconds_prepare: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # GeoAppWarning
 
     @property
     def weights(self) -> np.ndarray:
@@ -130,8 +136,10 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
     csnap = snap_points(g, cx, cy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     off = int((~csnap.on_network).sum())
     if off:
-        warnings.append(f"{off} of {len(candidates)} candidates are more than {max_snap_m:g} m "
-                        "from the network and cannot be chosen")
+        warn(warnings, f"{off} of {len(candidates)} candidates are more than {max_snap_m:g} m "
+             "from the network and cannot be chosen", DataWarning,
+             key="warn_candidates_off_network", off=off, total=len(candidates),
+             max_snap_m=max_snap_m)
     if not csnap.on_network.any():
         raise ValueError("no candidate is within reach of the network")
     times = source_point_times(g, csnap.node, csnap.access_s, dsnap.node, dsnap.access_s,
@@ -145,6 +153,8 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
         on = es.on_network
         existing_s = point_times(nearest_times_s(g, es.node[on], es.access_s[on], limit_s=limit),
                                  dsnap)
+    log.info("siting run: %d residents, %d candidates, %.0f min; coverage sets %d pairs in %.2f s",
+             len(demand), len(candidates), minutes, times.nnz, time.perf_counter() - t0)
     return SitingRun(g, demand.reset_index(drop=True), candidates.reset_index(drop=True), dsnap,
                      csnap, times, existing_s, limit, speed_m_s, max_snap_m,
                      time.perf_counter() - t0, warnings)
@@ -258,6 +268,15 @@ def evaluate(run: SitingRun, site_index: list[int]) -> Evaluation:
                       ~(reached | run.covered), time.perf_counter() - t0)
 
 
+def evaluation_result(run: SitingRun, sites: list[int] | None = None) -> SitingResult:
+    """A :class:`~analysis.siting.SitingResult` for given ``sites`` (candidate indices, in
+    order; default every candidate of the run), as a solve would report it."""
+    sites = list(range(len(run.candidates))) if sites is None else [int(x) for x in sites]
+    value = covered_weight(run.cover, run.weights, sites, run.covered)
+    return SitingResult(sites, value, value, "evaluation", 0.0,
+                        gains_in_order(run.cover, run.weights, sites, run.covered), "given")
+
+
 def sites_frame(run: SitingRun, result: SitingResult) -> gpd.GeoDataFrame:
     """The chosen sites in order of selection with ``gain`` (persons newly covered)."""
     c = run.candidates.iloc[result.sites]
@@ -355,7 +374,7 @@ def prepare_run(inputs: CoverageInputs, *, category: str | None, candidates: str
 
 
 STATUS_KEYS = ("covered_before", "newly_covered", "still_uncovered", "off_network")
-AGGREGATE_ABOVE = 20_000  # more residents than this are summed into squares for the map
+AGGREGATE_ABOVE = DEFAULT.map_aggregate_above  # more residents are summed into squares on maps
 
 
 def demand_status(run: SitingRun, evaluation: Evaluation) -> np.ndarray:

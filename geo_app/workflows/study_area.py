@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import shapely
 from pyproj import Transformer
 
 from layers.crs import metric_crs
+
+log = logging.getLogger(__name__)
 
 KINDS = ("municipality", "region_group", "district", "township", "drawn", "data_extent")
 MIN_DRAWN_KM2 = 0.01

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import geopandas as gpd
 import numpy as np
@@ -29,11 +27,6 @@ def grid_network(path, n=6):
     return path
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "geo_app.cli", "coverage", *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
-
-
 @pytest.fixture()
 def inputs(tmp_path):
     net = grid_network(tmp_path / "streets.geojson")
@@ -48,10 +41,11 @@ def inputs(tmp_path):
     return tmp_path, net, fac, dem
 
 
-def test_coverage_writes_the_contracted_layers(inputs):
+def test_coverage_writes_the_contracted_layers(inputs, cli):
     tmp, net, fac, dem = inputs
     out = tmp / "out.gpkg"
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out, "--minutes", 3)
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+                "--minutes", 3)
     assert r.returncode == 0, r.stderr
     names = set(pyogrio.list_layers(out)[:, 0])
     assert {"demand", "summary", "gaps", "isochrones"} <= names
@@ -61,7 +55,7 @@ def test_coverage_writes_the_contracted_layers(inputs):
     assert d.loc[0, "t_clinic"] == pytest.approx(block, abs=0.5)  # walked at 1 m/s
     assert np.isnan(d.loc[0, "t_market"])  # far beyond 3 minutes
     assert np.isnan(d.loc[2, "t_clinic"]) and not d.loc[2, "on_network"]
-    assert "1 of 3 demand points (10 residents)" in r.stdout
+    assert "warning: 1 of 3 demand points (10 residents)" in r.stderr  # warnings on stderr
     s = gpd.read_file(out, layer="summary")
     area = s[s["zone_type"] == "study_area"].iloc[0]
     assert area["pop_clinic"] == 100 and area["pop_market"] == 50
@@ -71,10 +65,10 @@ def test_coverage_writes_the_contracted_layers(inputs):
     assert set(iso["category"]) == {"clinic", "market"}
 
 
-def test_speed_changes_times(inputs):
+def test_speed_changes_times(inputs, cli):
     tmp, net, fac, dem = inputs
     out = tmp / "fast.gpkg"
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out,
             "--minutes", 3, "--speed", 2.0, "--no-isochrones")
     assert r.returncode == 0, r.stderr
     d = gpd.read_file(out, layer="demand")
@@ -82,15 +76,15 @@ def test_speed_changes_times(inputs):
     assert d.loc[0, "t_clinic"] == pytest.approx(block / 2, abs=0.5)
 
 
-def test_basket_levels_without_minutes(inputs):
+def test_basket_levels_without_minutes(inputs, cli):
     tmp, net, fac, dem = inputs
     out = tmp / "levels.gpkg"
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out,
             "--no-isochrones")
     assert r.returncode == 0, r.stderr
     info = gpd.read_file(out, layer="run_info").set_index("key")["value"]
     assert info["thresholds_min"] == "clinic=15; market=10"  # basket levels
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out,
             "--no-isochrones", "--area-type", "rural")
     info = gpd.read_file(out, layer="run_info").set_index("key")["value"]
     assert info["thresholds_min"] == "clinic=30; market=30"
@@ -102,7 +96,7 @@ def test_basket_levels_without_minutes(inputs):
     ("no_category", "missing column(s) category"),
     ("empty_network", "the file has no rows"),
 ])
-def test_bad_input_gets_a_clear_error(inputs, case, message):
+def test_bad_input_gets_a_clear_error(inputs, case, message, cli):
     tmp, net, fac, dem = inputs
     if case == "wrong_column":
         dem.write_text("lon,lat,people\n106.55,29.56,3\n")
@@ -114,19 +108,19 @@ def test_bad_input_gets_a_clear_error(inputs, case, message):
     elif case == "empty_network":
         net.write_text('{"type": "FeatureCollection", "features": []}')
     out = tmp / "bad.gpkg"
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out)
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out)
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
 
 
-def test_failed_run_keeps_earlier_result(inputs):
+def test_failed_run_keeps_earlier_result(inputs, cli):
     tmp, net, fac, dem = inputs
     out = tmp / "keep.gpkg"
-    assert run("--network", net, "--facilities", fac, "--demand", dem, "--out", out,
+    assert cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out,
                "--no-isochrones").returncode == 0
     before = out.read_bytes()
     dem.write_text("lon,lat,population\n106.55,29.56,-4\n")
-    r = run("--network", net, "--facilities", fac, "--demand", dem, "--out", out)
+    r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out)
     assert r.returncode == 2 and "expected a number ≥ 0" in r.stderr
     assert out.read_bytes() == before

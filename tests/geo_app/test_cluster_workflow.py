@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -87,18 +84,13 @@ def test_bad_point_sets(frame, message):
         cluster_pois(frame(pois), min_samples=10)
 
 
-def run(cmd, *args):
-    return subprocess.run([sys.executable, "-m", "geo_app.cli", cmd, *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_clusters(tmp_path):
+def test_cli_clusters(tmp_path, cli):
     pois, truth, _ = blob_pois()
     f = tmp_path / "pois.csv"
     pd.DataFrame({"lon": pois.geometry.x, "lat": pois.geometry.y, "kind": pois["category"],
                   "name": pois["name"]}).to_csv(f, index=False)
     out = tmp_path / "clusters.gpkg"
-    p = run("clusters", "--points", f, "--method", "dbscan", "--eps", 150, "--min-samples", 10,
+    p = cli.run("clusters", "--points", f, "--method", "dbscan", "--eps", 150, "--min-samples", 10,
             "--category-column", "kind", "--out", out, "--map", tmp_path / "c.html")
     assert p.returncode == 0, p.stderr
     assert "clusters: 4" in p.stdout
@@ -120,10 +112,10 @@ def test_cli_clusters(tmp_path):
     ("lon,lat,category\n" + "106.5,29.5,shop=bakery\n" * 20, [], "same place"),
     ("lon,lat,category\n106.5,29.5,a\n106.6,29.6,b\n106.7,29.7,c\n", ["--eps", "-5"], "eps"),
 ])
-def test_cli_clusters_bad_input(tmp_path, csv, args, message):
+def test_cli_clusters_bad_input(tmp_path, csv, args, message, cli):
     f = tmp_path / "pts.csv"
     f.write_text(csv)
-    p = run("clusters", "--points", f, "--min-samples", 2, *args, "--out", tmp_path / "o.gpkg")
+    p = cli.run("clusters", "--points", f, "--min-samples", 2, *args, "--out", tmp_path / "o.gpkg")
     assert p.returncode == 2
     assert message in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "o.gpkg").exists()
@@ -192,9 +184,9 @@ def test_straight_costs_cut_off():
     assert straight_costs(cells, circles, max_m=1000)[:, 0] == pytest.approx([400, np.inf])
 
 
-def test_cli_catchments_on_the_bundled_circles(tmp_path):
+def test_cli_catchments_on_the_bundled_circles(tmp_path, cli):
     out = tmp_path / "c.gpkg"
-    p = run("catchments", "--cell-m", 3000, "--max-km", 15, "--out", out)
+    p = cli.run("catchments", "--cell-m", 3000, "--max-km", 15, "--out", out)
     assert p.returncode == 0, p.stderr
     assert "centres: 14" in p.stdout and "观音桥商圈" in p.stdout
     circles = gpd.read_file(out, layer="circles")
@@ -211,9 +203,9 @@ def test_cli_catchments_on_the_bundled_circles(tmp_path):
     (["--attractiveness", "nonsense"], "unknown attractiveness"),
     (["--cell-m", "-3"], "positive"),
 ])
-def test_cli_catchments_bad_input(tmp_path, args, message):
+def test_cli_catchments_bad_input(tmp_path, args, message, cli):
     demand = tmp_path / "d.csv"
     demand.write_text("lon,lat,population\n106.5,29.5,10\n")
-    p = run("catchments", "--demand", demand, *args, "--out", tmp_path / "c.gpkg")
+    p = cli.run("catchments", "--demand", demand, *args, "--out", tmp_path / "c.gpkg")
     assert p.returncode == 2 and message in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "c.gpkg").exists()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import geopandas as gpd
 import networkx as nx
@@ -16,7 +14,7 @@ from pyproj import Transformer
 
 from geo_app.workflows.hotspots import run_density, run_hotspots
 from geo_app.workflows.service_areas import DRIVE_BUFFER_M
-from tests.test_cluster_workflow import CRS, X0, Y0
+from tests.geo_app.test_cluster_workflow import CRS, X0, Y0
 
 TO_WGS = Transformer.from_crs(CRS, 4326, always_xy=True)
 
@@ -83,17 +81,12 @@ def test_density_integrates_to_the_weights():
     assert d.unit == "persons_per_km2" and d.crs == CRS
 
 
-def run(cmd, *args):
-    return subprocess.run([sys.executable, "-m", "geo_app.cli", cmd, *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
-
-
-def test_cli_hotspots_with_density_geotiff(tmp_path):
+def test_cli_hotspots_with_density_geotiff(tmp_path, cli):
     pts = planted()
     f = tmp_path / "pts.geojson"
     pts.to_file(f)
     out, tif, html = tmp_path / "h.gpkg", tmp_path / "d.tif", tmp_path / "h.html"
-    p = run("hotspots", "--points", f, "--grid", "square", "--cell-m", 250, "--out", out,
+    p = cli.run("hotspots", "--points", f, "--grid", "square", "--cell-m", 250, "--out", out,
             "--density", tif, "--bandwidth", 300, "--map", html)
     assert p.returncode == 0, p.stderr
     cells = gpd.read_file(out, layer="cells")
@@ -106,10 +99,11 @@ def test_cli_hotspots_with_density_geotiff(tmp_path):
     assert "冷热点" in page and "核密度" in page
 
 
-def test_cli_hotspots_unknown_category(tmp_path):
+def test_cli_hotspots_unknown_category(tmp_path, cli):
     f = tmp_path / "pts.geojson"
     planted().to_file(f)
-    p = run("hotspots", "--points", f, "--category", "amenity=bank", "--out", tmp_path / "h.gpkg")
+    p = cli.run("hotspots", "--points", f, "--category", "amenity=bank", "--out",
+                tmp_path / "h.gpkg")
     assert p.returncode == 2 and "no point has category" in p.stderr
 
 
@@ -160,12 +154,12 @@ def test_service_areas_match_networkx(tmp_path):
     assert nx.dijkstra_path_length(G, start, east) < nx.dijkstra_path_length(G, east, start)
 
 
-def test_cli_service_areas(tmp_path):
+def test_cli_service_areas(tmp_path, cli):
     f, lon0, lat0 = drive_grid(tmp_path / "roads.geojson")
     bases = tmp_path / "bases.csv"
     bases.write_text(f"name,lon,lat\n仓库,{lon0 + 0.004},{lat0 + 0.004}\n远处,107.5,30.5\n")
     out = tmp_path / "sa.gpkg"
-    p = run("service-areas", "--network", f, "--bases", bases, "--minutes", "0.5,1",
+    p = cli.run("service-areas", "--network", f, "--bases", bases, "--minutes", "0.5,1",
             "--out", out, "--map", tmp_path / "sa.html")
     assert p.returncode == 0, p.stderr
     assert "远处: OFF the network" in p.stdout
@@ -175,7 +169,7 @@ def test_cli_service_areas(tmp_path):
     assert 0 < a[0.5] < a[1.0]
 
 
-def test_cli_service_areas_far_from_the_network(tmp_path):
+def test_cli_service_areas_far_from_the_network(tmp_path, cli):
     f, _, _ = drive_grid(tmp_path / "roads.geojson")
-    p = run("service-areas", "--network", f, "--out", tmp_path / "sa.gpkg")  # bundled bases
+    p = cli.run("service-areas", "--network", f, "--out", tmp_path / "sa.gpkg")  # bundled bases
     assert p.returncode == 2 and "lies within 2000 m of the network" in p.stderr

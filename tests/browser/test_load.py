@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.test_browser import MAP_FRAME
+from tests.browser.test_browser import MAP_FRAME
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")

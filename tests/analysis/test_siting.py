@@ -97,7 +97,7 @@ def test_coverage_matrix_uses_the_threshold_rule():
 
 @pytest.mark.parametrize("seed", range(8))
 def test_pmedian_against_all_subsets(seed):
-    from analysis.siting import _site_costs, mip_pmedian, pmedian
+    from analysis.siting import mip_pmedian, pmedian, site_costs
 
     rng = np.random.default_rng(200 + seed)
     n, m, p = 8, 30, 3
@@ -107,7 +107,7 @@ def test_pmedian_against_all_subsets(seed):
     w = rng.integers(1, 50, m).astype(float)
     existing = np.where(rng.random(m) < 0.2, rng.uniform(0, 900, m), np.inf)
     base = np.minimum(900.0, existing)
-    best = min(float(w @ _site_costs(times, list(s), base))
+    best = min(float(w @ site_costs(times, list(s), base))
                for s in itertools.combinations(range(n), p))
     h = pmedian(times, w, p, penalty_s=900, existing_s=existing)
     x = mip_pmedian(times, w, p, penalty_s=900, existing_s=existing, warm_start=h)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_browser import MAP_FRAME, UNCOVERED, _screenshot_offline, _wait_for_map
+from tests.browser.test_browser import MAP_FRAME, UNCOVERED, screenshot_offline, wait_for_map
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -43,7 +43,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     # 1. study area: a rectangle drawn over the middle of the sample
     page.get_by_text("研究范围与数据 / Study area and data").click()
     page.get_by_text("在地图上绘制").click()
-    _wait_for_map(page, "研究范围")
+    wait_for_map(page, "研究范围")
     frame = page.frame_locator(MAP_FRAME)
     _draw_rectangle(page, frame)
     page.get_by_role("button", name="使用此范围").wait_for()
@@ -54,31 +54,31 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     caption.wait_for(timeout=30_000)
     drawn_km2 = float(caption.inner_text().rsplit("·", 1)[1].replace("km²", "").replace(",", ""))
     assert 0.05 < drawn_km2 < 5
-    _wait_for_map(page, "研究范围")  # the page redrew: one map again
-    _screenshot_offline(page, frame, artifacts / "workbench_1_area.png")
+    wait_for_map(page, "研究范围")  # the page redrew: one map again
+    screenshot_offline(page, frame, artifacts / "workbench_1_area.png")
 
     # 2. coverage inside the area
     page.get_by_text("覆盖分析 / Coverage").click()
     page.get_by_role("button", name="运行分析").click()
-    _wait_for_map(page, "居民点 · 可达设施类别数")
+    wait_for_map(page, "居民点 · 可达设施类别数")
     frame = page.frame_locator(MAP_FRAME)
-    _screenshot_offline(page, frame, artifacts / "workbench_2_coverage.png")
+    screenshot_offline(page, frame, artifacts / "workbench_2_coverage.png")
 
     # 3. siting, then a click on a resident still uncovered adds a site
     page.get_by_text("选址 / Siting").click()
     page.get_by_role("button", name="运行选址").click()
-    _wait_for_map(page, "拟建站点 (5)")
+    wait_for_map(page, "拟建站点 (5)")
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(f'path.leaflet-interactive[fill="{UNCOVERED}"]').first.click()
     page.get_by_text("已新增站点").wait_for(timeout=60_000)
-    _wait_for_map(page, "拟建站点 (6)")
+    wait_for_map(page, "拟建站点 (6)")
 
     # 4. save the scenario in the project file
     page.get_by_label("方案名称").fill("端到端方案")
     page.get_by_role("button", name="保存方案", exact=True).click()
     page.get_by_text("已保存方案: 端到端方案").wait_for(timeout=30_000)
-    _wait_for_map(page, "拟建站点 (6)")
-    _screenshot_offline(page, frame, artifacts / "workbench_3_siting.png")
+    wait_for_map(page, "拟建站点 (6)")
+    screenshot_offline(page, frame, artifacts / "workbench_3_siting.png")
 
     # 5. the report of the scenario
     with page.expect_download(timeout=120_000) as dl:
@@ -97,7 +97,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     page.get_by_text("端到端方案").first.wait_for(state="attached", timeout=60_000)
     page.get_by_role("button", name="重新打开").click()
     page.get_by_text("已重新打开方案: 端到端方案").wait_for(timeout=120_000)
-    _wait_for_map(page, "拟建站点 (6)")
+    wait_for_map(page, "拟建站点 (6)")
     assert "绘制范围" in page.get_by_test_id("stSidebar").inner_text()
     page.screenshot(path=str(artifacts / "workbench_4_reloaded.png"), full_page=True)
     assert page.external == []
@@ -109,23 +109,23 @@ def test_cluster_maps_page(offline_page, app_url, artifacts):
     page.goto(app_url)
     page.get_by_text("聚集分析 / Cluster maps").click()
     page.get_by_role("button", name="运行分析").click()
-    _wait_for_map(page, "聚集区范围")
+    wait_for_map(page, "聚集区范围")
     frame = page.frame_locator(MAP_FRAME)
     legend = frame.locator(".cq-legend").inner_text()
     assert "服务聚集区(主导类别·最近地名)" in legend and "零散点" in legend
-    _screenshot_offline(page, frame, artifacts / "workbench_clusters.png")
+    screenshot_offline(page, frame, artifacts / "workbench_clusters.png")
 
     page.get_by_text("冷热点与核密度").click()
     _run_when_idle(page)
-    _wait_for_map(page, "冷热点 (Gi*")
+    wait_for_map(page, "冷热点 (Gi*")
     legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
     assert "热点(99%置信)" in legends and "核密度" in legends
-    _screenshot_offline(page, frame, artifacts / "workbench_hotspots.png")
+    screenshot_offline(page, frame, artifacts / "workbench_hotspots.png")
 
     page.get_by_text("商圈客源(Huff)").click()
     page.get_by_text("识别出的服务聚集区").click()
     _run_when_idle(page)
-    _wait_for_map(page, "主导商圈")
+    wait_for_map(page, "主导商圈")
     legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
     assert "预期客源" in legends
-    _screenshot_offline(page, frame, artifacts / "workbench_catchments.png")
+    screenshot_offline(page, frame, artifacts / "workbench_catchments.png")

@@ -327,7 +327,7 @@ def test_siting_map_checks_the_evaluation(helsinki_siting):
 def test_district_sized_page_stays_small(tmp_path, monkeypatch):
     """A 5 km × 5 km street grid (10,000 crossings, the size of 渝中区), 60,000 households
     and 1,500 facilities: the coverage map page stays well under 5 MB."""
-    import tests.test_cli_coverage as tc
+    import tests.geo_app.test_cli_coverage as tc
     from geo_app.maps.coverage import coverage_map
     from geo_app.workflows.coverage import run_coverage
     from layers.facilities import load_basket

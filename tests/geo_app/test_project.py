@@ -32,7 +32,7 @@ from geo_app.io.project import (
 )
 from layers.validate import LayerValidationError
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -68,9 +68,16 @@ def test_default_path_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path))
     assert default_project_path() == tmp_path / f"default{SUFFIX}"
     monkeypatch.delenv("GEO_APP_PROJECT_DIR")
+    monkeypatch.delenv("GEO_APP_HOME", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    home = tmp_path / "home"
-    assert default_project_path() == home / ".geo_app" / "projects" / "default.cqproj.sqlite"
+    # the per-user data folder (platformdirs; on Linux the XDG one), never the package's folder
+    share = tmp_path / "home" / ".local" / "share"
+    assert default_project_path() == share / "geo-app" / "projects" / "default.cqproj.sqlite"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_project_path() == tmp_path / "xdg" / "geo-app" / "projects" / f"default{SUFFIX}"
+    monkeypatch.setenv("GEO_APP_HOME", str(tmp_path / "app"))
+    assert default_project_path() == tmp_path / "app" / "projects" / f"default{SUFFIX}"
 
 
 def test_round_trip(path):

@@ -69,7 +69,7 @@ MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 UNCOVERED = "#d73027"  # the siting map's residents still uncovered
 
 
-def _wait_for_map(page, layer_text: str, timeout_ms: int = 60_000) -> None:
+def wait_for_map(page, layer_text: str, timeout_ms: int = 60_000) -> None:
     """Wait until the page shows exactly one map whose layer control lists ``layer_text``.
 
     When the map changes, streamlit-folium briefly shows the old and the new frame.
@@ -88,11 +88,11 @@ def _run_page(page, app_url: str, page_label: str, button: str, layer_text: str)
     page.goto(app_url)
     page.get_by_text(page_label).click()
     page.get_by_role("button", name=button).click()
-    _wait_for_map(page, layer_text)
+    wait_for_map(page, layer_text)
     return page.frame_locator(MAP_FRAME)
 
 
-def _screenshot_offline(page, frame, path) -> None:
+def screenshot_offline(page, frame, path) -> None:
     """Screenshot the page tall enough for what is under the map (the app scrolls inside
     itself); nothing may have been fetched from elsewhere and no script may have failed."""
     page.mouse.move(5, 5)  # no tooltip left open under the pointer
@@ -127,10 +127,10 @@ def test_app_coverage_page_offline(offline_page, app_url, artifacts):
     # another category: the map is redrawn from the kept result, without a new run
     page.get_by_role("combobox", name="地图显示类别").click()
     page.get_by_role("option", name="菜市场与生鲜超市").click()
-    _wait_for_map(page, "步行等时圈 · 菜市场与生鲜超市", 30_000)
+    wait_for_map(page, "步行等时圈 · 菜市场与生鲜超市", 30_000)
     legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
     assert "菜市场与生鲜超市 · 步行时间(分钟)" in legends and "≤ 5 分钟" in legends
-    _screenshot_offline(page, frame, artifacts / "app_coverage.png")
+    screenshot_offline(page, frame, artifacts / "app_coverage.png")
 
 
 def _metric(page, label: str) -> str:
@@ -155,9 +155,9 @@ def test_app_siting_page_offline(offline_page, app_url, artifacts):
     # a resident still uncovered: a click there puts a new site on the spot
     frame.locator(f'path.leaflet-interactive[fill="{UNCOVERED}"]').first.click()
     page.get_by_text("已新增站点 新增点 1").wait_for(timeout=60_000)
-    _wait_for_map(page, "拟建站点 (6)")
+    wait_for_map(page, "拟建站点 (6)")
     after = int(_metric(page, "新增覆盖").replace(",", ""))
     assert after > before
     assert frame.locator(".cq-site").count() == 6
     assert page.get_by_text("增益重算用时").count() == 1
-    _screenshot_offline(page, frame, artifacts / "app_siting.png")
+    screenshot_offline(page, frame, artifacts / "app_siting.png")

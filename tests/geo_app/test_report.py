@@ -7,7 +7,9 @@ import base64
 import dataclasses
 import html
 import io
+import os
 import re
+import stat
 import zipfile
 
 import geopandas as gpd
@@ -32,8 +34,8 @@ from geo_app.workflows.coverage import CoverageInputs
 from geo_app.workflows.proposals import proposal_sites, proposal_summary, toggle_site
 from geo_app.workflows.siting import evaluate, siting_view
 from layers.network import StreetNetwork
-from tests.test_maps import readable
-from tests.test_render import colours, pdf_pages
+from tests.geo_app.test_maps import readable
+from tests.geo_app.test_render import colours, pdf_pages
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +130,23 @@ def test_package_files(helsinki_siting, edited, tmp_path, no_chromium):
     assert table["lon"].to_numpy() == pytest.approx(shapely.get_x(sites.geometry.values))
     assert table["unique_gain"].to_numpy() == pytest.approx(ev.sites["unique_gain"].to_numpy())
     assert "Newly covered" in paths["html"].read_text(encoding="utf-8")
+
+
+def test_package_files_have_the_mode_of_a_new_file(helsinki_siting, edited, tmp_path,
+                                                   no_chromium):
+    """Readable by colleagues when copied to a shared folder: 0666 less the umask, not 0600."""
+    run, ev, map_html = edited
+    old = os.umask(0o022)
+    try:
+        paths = proposal_package(run, helsinki_siting.result, ev, folder=tmp_path, lang="en",
+                                 parameters=helsinki_siting.params, map_html=map_html,
+                                 map_png=b"\x89PNG\r\n\x1a\n")
+    finally:
+        os.umask(old)
+    assert set(paths) == {"gpkg", "csv", "html", "png", "readme"}
+    assert {k: stat.S_IMODE(p.stat().st_mode) for k, p in paths.items()} == {
+        k: 0o644 for k in paths}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())
 
 
 def test_package_as_zip_without_chromium(helsinki_siting, edited, no_chromium):

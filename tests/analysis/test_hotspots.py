@@ -38,6 +38,31 @@ def test_fdr_by_hand():
     assert fdr(p, 0.05).tolist() == [True, True] + [False] * 6
 
 
+def brute_force_bh(p: np.ndarray, alpha: float) -> np.ndarray:
+    """Benjamini–Hochberg by its definition: reject the k smallest for the largest k with
+    p_(k) ≤ alpha·k/n."""
+    n = len(p)
+    ranked = np.sort(p)
+    k = max((k for k in range(1, n + 1) if ranked[k - 1] <= alpha * k / n), default=0)
+    return p <= ranked[k - 1] if k else np.zeros(n, bool)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fdr_matches_brute_force_bh(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    p = np.concatenate([rng.uniform(0, 1, n), rng.uniform(0, 0.01, int(rng.integers(0, 30)))])
+    p = rng.permutation(np.round(p, int(rng.integers(2, 6))))  # with ties
+    for alpha in (0.01, 0.05, 0.1, 0.25):
+        assert fdr(p, alpha).tolist() == brute_force_bh(p, alpha).tolist()
+
+
+def test_fdr_edge_cases():
+    assert fdr(np.array([]), 0.05).tolist() == []
+    assert fdr(np.array([0.001, np.nan, 0.5]), 0.05).tolist() == [True, False, False]
+    assert fdr(np.array([0.03, 0.04]), 0.05).tolist() == [True, True]
+
+
 def test_bad_input():
     w = sp.csr_array(np.ones((3, 3)))
     with pytest.raises(ValueError, match="same value"):

@@ -198,3 +198,21 @@ def test_read_district_facts_missing_column(tmp_path):
     raw.drop(columns=["region_group"]).to_csv(path, index=False)
     with pytest.raises(layers.LayerValidationError, match=r"missing column\(s\) region_group"):
         read_district_facts(path)
+
+
+def test_near_chongqing_is_the_one_box_test():
+    from layers.districts import CHONGQING_LAT, CHONGQING_LON, near_chongqing
+
+    d = layers.load_districts()
+    west, south, east, north = d.total_bounds
+    assert CHONGQING_LON[0] < west < east < CHONGQING_LON[1]
+    assert CHONGQING_LAT[0] < south < north < CHONGQING_LAT[1]
+    jiefangbei = gpd.GeoDataFrame(geometry=[Point(106.5775, 29.5577)], crs=4326)
+    helsinki = gpd.GeoDataFrame(geometry=[Point(24.94, 60.17), Point(24.96, 60.18)], crs=4326)
+    assert near_chongqing(jiefangbei) and near_chongqing(jiefangbei.geometry)
+    assert near_chongqing(jiefangbei.to_crs(32648))  # a projected layer is looked at in degrees
+    assert not near_chongqing(helsinki) and not near_chongqing(helsinki.iloc[:0])
+    assert near_chongqing((100.0, 20.0, 120.0, 40.0))  # a box around it
+    assert not near_chongqing((east + 0.05, south, east + 0.2, north))
+    assert near_chongqing((east + 0.05, south, east + 0.2, north), margin_deg=0.1)
+    assert not near_chongqing((np.nan, np.nan, np.nan, np.nan)) and not near_chongqing([1, 2])

