@@ -52,6 +52,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "cov_grid_basket": ("平均可达类别数(网格汇总)", "Mean categories within reach (grid cells)"),
     "cov_gaps": ("服务缺口(按人口排序)", "Coverage gaps (ranked by residents)"),
     "cov_isochrones": ("步行等时圈", "Walking isochrones"),
+    "cov_service_area": ("步行服务范围", "Walking service area"),
     "cov_facilities": ("设施(按类别)", "Facilities by category"),
     "cov_facilities_other": ("其他类别设施", "Facilities of other categories"),
     "all": ("全部", "all"),

@@ -70,10 +70,10 @@ def helsinki_pois():
 
 @pytest.fixture(scope="session")
 def helsinki_coverage(helsinki_inputs):
-    """Coverage of the Helsinki sample, run once."""
+    """Coverage of the Helsinki sample with every facility's isochrone, run once."""
     from geo_app.workflows.coverage import run
 
-    return run(helsinki_inputs)
+    return run(helsinki_inputs, isochrones="facility")
 
 
 @pytest.fixture(scope="session")

@@ -33,33 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--layers", nargs="*", help="point layers to draw (default: all)")
     o.set_defaults(func=base.cmd_map_overview)
 
-    p = sub.add_parser("coverage", help="walking-time coverage of residents by facility category")
-    p.add_argument("--network", required=True, type=Path,
-                   help=".osm.pbf, .osm, or road centre-lines (GeoJSON/GeoPackage/Shapefile)")
-    p.add_argument("--facilities", required=True,
-                   help="CSV (lon, lat, category) or vector file with 'category'; an .osm.pbf/.osm "
-                        "file maps its OSM tags to the facility basket")
-    p.add_argument("--demand", required=True,
-                   help="CSV (lon, lat, population), vector points/polygons with 'population', a "
-                        "population GeoTIFF, or 'buildings' to estimate residents from the OSM "
-                        "network file's residential buildings")
-    p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
-    p.add_argument("--minutes", type=float, help="one threshold for every category "
-                   "(default: each basket category's life-circle level, 15 min for others)")
-    p.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s (default 1.0)")
-    p.add_argument("--steps-speed", type=float, default=0.5, help="speed on steps, m/s")
-    p.add_argument("--max-snap-m", type=float, default=500.0,
-                   help="points farther than this from the network are off-network (m)")
-    p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
-                   help="rural uses the 30-minute rural life-circle standard")
-    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
-                   "bd09 or EPSG:<code>")
-    p.add_argument("--townships", type=Path, help="township polygons for the summary")
-    p.add_argument("--township-name", default="name", help="name column of --townships")
-    p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
-                   "function on slopes, in each direction")
-    p.add_argument("--no-isochrones", action="store_true", help="skip per-facility isochrones")
-    p.set_defaults(func=coverage.cmd_coverage)
+    coverage.add_commands(sub)
 
     def siting_common(q: argparse.ArgumentParser) -> None:
         q.add_argument("--network", required=True, type=Path, help="as for geo-app coverage")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo_app.cli.progress import progress_bar
 from geo_app.labels import LANGS
 
 
@@ -28,21 +29,29 @@ def _cmd_clusters(args: argparse.Namespace) -> int:
     from geo_app.maps.clusters import clusters_map
     from geo_app.workflows.clusters import cluster_pois, default_places, load_pois
 
-    pois = load_pois(args.points, category_column=args.category_column, datum=args.datum)
-    result = cluster_pois(pois, method=args.method, eps_m=args.eps, min_samples=args.min_samples,
-                          places=default_places(args.points, pois), source=str(args.points))
-    write_gpkg_layers(result.layers(), args.out)
-    p = result.params
-    print(f"points: {p['points']:,} ({args.points}); {p['method']}"
-          + (f" eps {args.eps:g} m" if args.method == "dbscan" else "")
-          + f", min samples {args.min_samples}; metric CRS {p['crs']}")
-    print(f"clusters: {p['clusters']}; clustered points {p['clustered']:,}, "
-          f"noise {p['points'] - p['clustered']:,}")
-    for row in result.clusters.head(10).itertuples():
-        print(f"  {row.cluster:>4}  {row.n_points:>6,} points  {row.area_km2:7.3f} km²  {row.label}"
-              + (f"  [{row.top_sector}]" if row.top_sector else ""))
-    print(f"wrote {args.out} (layers: points, clusters, category_counts, sector_counts, run_info)")
-    _write_map(clusters_map(result, lang=args.lang, districts=districts_near(pois)), args.map)
+    with progress_bar("clusters") as say:
+        say(0.0, "reading points")
+        pois = load_pois(args.points, category_column=args.category_column, datum=args.datum)
+        say(0.3, "clustering")
+        result = cluster_pois(pois, method=args.method, eps_m=args.eps,
+                              min_samples=args.min_samples,
+                              places=default_places(args.points, pois), source=str(args.points))
+        say(0.8, "writing")
+        write_gpkg_layers(result.layers(), args.out)
+        p = result.params
+        print(f"points: {p['points']:,} ({args.points}); {p['method']}"
+              + (f" eps {args.eps:g} m" if args.method == "dbscan" else "")
+              + f", min samples {args.min_samples}; metric CRS {p['crs']}")
+        print(f"clusters: {p['clusters']}; clustered points {p['clustered']:,}, "
+              f"noise {p['points'] - p['clustered']:,}")
+        for row in result.clusters.head(10).itertuples():
+            print(f"  {row.cluster:>4}  {row.n_points:>6,} points  {row.area_km2:7.3f} km²  "
+                  f"{row.label}"
+                  + (f"  [{row.top_sector}]" if row.top_sector else ""))
+        print(f"wrote {args.out} (layers: points, clusters, category_counts, sector_counts, "
+              "run_info)")
+        say(0.9, "map")
+        _write_map(clusters_map(result, lang=args.lang, districts=districts_near(pois)), args.map)
     return 0
 
 
@@ -51,24 +60,30 @@ def _cmd_catchments(args: argparse.Namespace) -> int:
     from geo_app.maps.clusters import catchment_map
     from geo_app.workflows.catchments import run_catchments
 
-    result = run_catchments(centres=args.centres, name_column=args.name_column, demand=args.demand,
-                            network=args.network, mode=args.mode, attractiveness=args.attractiveness,
-                            pois=args.pois, alpha=args.alpha, beta=args.beta,
-                            max_minutes=args.max_minutes, max_km=args.max_km, cell_m=args.cell_m,
-                            datum=args.datum)
-    write_gpkg_layers(result.layers(), args.out)
-    p = result.params
-    print(f"centres: {p['centres']}; residents: {p['residents']:,.0f} in {p['cells']:,} cells "
-          f"of {p['cell_m']:g} m ({p['demand']})")
-    print(f"cost: {p['cost']}; attractiveness: {p['attractiveness']}; alpha {p['alpha']:g}, "
-          f"beta {p['beta']:g}; unreached residents {p['unreached']:,.0f}")
-    name = p["name_column"]
-    for row in result.circles.sort_values("expected_visitors", ascending=False).itertuples():
-        print(f"  {getattr(row, name)}: {row.expected_visitors:,.0f} expected visitors "
-              f"({100 * row.share:.1f} %), dominant in {row.dominant_cells:,} cells")
-    print(f"wrote {args.out} (layers: cells, circles, dominant_areas, run_info)")
-    _write_map(catchment_map(result, lang=args.lang, name=name,
-                             districts=districts_near(result.cells)), args.map)
+    with progress_bar("catchments") as say:
+        say(0.0, "residents, costs and the Huff model")
+        result = run_catchments(centres=args.centres, name_column=args.name_column,
+                                demand=args.demand, network=args.network, mode=args.mode,
+                                attractiveness=args.attractiveness,
+                                pois=args.pois, alpha=args.alpha, beta=args.beta,
+                                max_minutes=args.max_minutes, max_km=args.max_km,
+                                cell_m=args.cell_m,
+                                datum=args.datum)
+        say(0.8, "writing")
+        write_gpkg_layers(result.layers(), args.out)
+        p = result.params
+        print(f"centres: {p['centres']}; residents: {p['residents']:,.0f} in {p['cells']:,} cells "
+              f"of {p['cell_m']:g} m ({p['demand']})")
+        print(f"cost: {p['cost']}; attractiveness: {p['attractiveness']}; alpha {p['alpha']:g}, "
+              f"beta {p['beta']:g}; unreached residents {p['unreached']:,.0f}")
+        name = p["name_column"]
+        for row in result.circles.sort_values("expected_visitors", ascending=False).itertuples():
+            print(f"  {getattr(row, name)}: {row.expected_visitors:,.0f} expected visitors "
+                  f"({100 * row.share:.1f} %), dominant in {row.dominant_cells:,} cells")
+        print(f"wrote {args.out} (layers: cells, circles, dominant_areas, run_info)")
+        say(0.9, "map")
+        _write_map(catchment_map(result, lang=args.lang, name=name,
+                                 districts=districts_near(result.cells)), args.map)
     return 0
 
 
@@ -78,26 +93,35 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     from geo_app.workflows.clusters import load_pois
     from geo_app.workflows.hotspots import run_density, run_hotspots
 
-    pts = _points_for(args, load_pois)
-    result = run_hotspots(pts, grid=args.grid, cell_m=args.cell_m, weight=args.weight,
-                          permutations=args.permutations, alpha=args.alpha, seed=args.seed)
-    write_gpkg_layers(result.layers(), args.out)
-    p = result.params
-    print(f"points: {p['points']:,}; grid: {p['grid']}, {p['cells']:,} cells; value: {p['value']}")
-    print(f"Gi* with {p['permutations']:,} permutations, false-discovery rate {p['alpha']:g}: "
-          f"{p['hot']:,} hot-spot cells, {p['cold']:,} cold-spot cells")
-    print(f"wrote {args.out} (layers: cells, run_info)")
-    density = None
-    if args.density or args.map:
-        density = run_density(pts, bandwidth_m=args.bandwidth, weight=args.weight)
-    if args.density:
-        d = density.density
-        write_geotiff(d.values, d.transform, density.crs, args.density,
-                      description=f"kernel density ({density.unit}), bandwidth {args.bandwidth:g} m")
-        print(f"wrote {args.density} (kernel density, {d.values.shape[1]} x {d.values.shape[0]} "
-              f"cells of {d.cell_m:g} m, {density.crs})")
-    _write_map(hotspot_map(result.cells, lang=args.lang, density=density,
-                           districts=districts_near(pts)), args.map)
+    with progress_bar("hotspots") as say:
+        say(0.0, "reading points")
+        pts = _points_for(args, load_pois)
+        say(0.2, "Gi* permutations")
+        result = run_hotspots(pts, grid=args.grid, cell_m=args.cell_m, weight=args.weight,
+                              permutations=args.permutations, alpha=args.alpha, seed=args.seed)
+        say(0.6, "writing")
+        write_gpkg_layers(result.layers(), args.out)
+        p = result.params
+        print(f"points: {p['points']:,}; grid: {p['grid']}, {p['cells']:,} cells; "
+              f"value: {p['value']}")
+        print(f"Gi* with {p['permutations']:,} permutations, false-discovery rate {p['alpha']:g}: "
+              f"{p['hot']:,} hot-spot cells, {p['cold']:,} cold-spot cells")
+        print(f"wrote {args.out} (layers: cells, run_info)")
+        say(0.7, "kernel density")
+        density = None
+        if args.density or args.map:
+            density = run_density(pts, bandwidth_m=args.bandwidth, weight=args.weight)
+        if args.density:
+            d = density.density
+            write_geotiff(d.values, d.transform, density.crs, args.density,
+                          description=f"kernel density ({density.unit}), "
+                                      f"bandwidth {args.bandwidth:g} m")
+            print(f"wrote {args.density} (kernel density, "
+                  f"{d.values.shape[1]} x {d.values.shape[0]} "
+                  f"cells of {d.cell_m:g} m, {density.crs})")
+        say(0.9, "map")
+        _write_map(hotspot_map(result.cells, lang=args.lang, density=density,
+                               districts=districts_near(pts)), args.map)
     return 0
 
 
@@ -119,30 +143,37 @@ def _cmd_service_areas(args: argparse.Namespace) -> int:
     from geo_app.workflows.catchments import graph_for
     from geo_app.workflows.service_areas import service_areas
 
-    if args.bases is None:
-        from layers import load_logistics_bases
+    with progress_bar("service areas") as say:
+        say(0.0, "reading bases")
+        if args.bases is None:
+            from layers import load_logistics_bases
 
-        bases, name = load_logistics_bases(), args.name_column or "name_zh"
-    else:
-        from layers.userfile import read_user_layer
+            bases, name = load_logistics_bases(), args.name_column or "name_zh"
+        else:
+            from layers.userfile import read_user_layer
 
-        name = args.name_column or "name"
-        bases, _ = read_user_layer(args.bases, datum=args.datum, required_columns=(name,),
-                                   geometry_types=("Point",))
-    minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
-    graph = graph_for(args.network, "drive")
-    print(f"drive network: {graph.n_nodes:,} nodes, {graph.n_edges:,} directed links ({args.network})")
-    areas, table = service_areas(graph, bases, minutes, name=name)
-    write_gpkg_layers({"service_areas": areas, "bases": table}, args.out)
-    for row in table.itertuples():
-        state = f"{row.snap_m:,.0f} m from the network" if row.on_network else "OFF the network"
-        print(f"  {row.name}: {state}")
-    for mins, group in areas.groupby("minutes"):
-        print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
-    print(f"wrote {args.out} (layers: service_areas, bases)")
-    _write_map(service_area_map(bases.rename(columns={name: "name"})
-                                if name != "name" else bases, areas, lang=args.lang,
-                                districts=districts_near(areas)), args.map)
+            name = args.name_column or "name"
+            bases, _ = read_user_layer(args.bases, datum=args.datum, required_columns=(name,),
+                                       geometry_types=("Point",))
+        minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
+        say(0.1, "drive network")
+        graph = graph_for(args.network, "drive")
+        print(f"drive network: {graph.n_nodes:,} nodes, {graph.n_edges:,} directed links "
+              f"({args.network})")
+        say(0.5, "drive-time areas")
+        areas, table = service_areas(graph, bases, minutes, name=name)
+        say(0.8, "writing")
+        write_gpkg_layers({"service_areas": areas, "bases": table}, args.out)
+        for row in table.itertuples():
+            state = f"{row.snap_m:,.0f} m from the network" if row.on_network else "OFF the network"
+            print(f"  {row.name}: {state}")
+        for mins, group in areas.groupby("minutes"):
+            print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
+        print(f"wrote {args.out} (layers: service_areas, bases)")
+        say(0.9, "map")
+        _write_map(service_area_map(bases.rename(columns={name: "name"})
+                                    if name != "name" else bases, areas, lang=args.lang,
+                                    districts=districts_near(areas)), args.map)
     return 0
 
 

@@ -1,27 +1,147 @@
-"""``geo-app coverage``."""
+"""``geo-app coverage`` and ``geo-app batch coverage``."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+
+def coverage_options(p: argparse.ArgumentParser) -> None:
+    """The options of ``coverage`` (and ``batch coverage``)."""
+    p.add_argument("--network", required=True, type=Path,
+                   help=".osm.pbf, .osm, or road centre-lines (GeoJSON/GeoPackage/Shapefile)")
+    p.add_argument("--facilities", required=True,
+                   help="CSV (lon, lat, category) or vector file with 'category'; an .osm.pbf/.osm "
+                        "file maps its OSM tags to the facility basket")
+    p.add_argument("--demand", required=True,
+                   help="CSV (lon, lat, population), vector points/polygons with 'population', a "
+                        "population GeoTIFF, or 'buildings' to estimate residents from the OSM "
+                        "network file's residential buildings")
+    p.add_argument("--out", required=True,
+                   help="result.gpkg (GeoPackage), result.parquet or a folder/ (GeoParquet, "
+                        "one file per layer)")
+    p.add_argument("--minutes", type=float, help="one threshold for every category "
+                   "(default: each basket category's life-circle level, 15 min for others)")
+    p.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s (default 1.0)")
+    p.add_argument("--steps-speed", type=float, default=0.5, help="speed on steps, m/s")
+    p.add_argument("--max-snap-m", type=float, default=500.0,
+                   help="points farther than this from the network are off-network (m)")
+    p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
+                   help="rural uses the 30-minute rural life-circle standard")
+    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
+                   "bd09 or EPSG:<code>")
+    p.add_argument("--townships", type=Path, help="township polygons for the summary")
+    p.add_argument("--township-name", default="name", help="name column of --townships")
+    p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
+                   "function on slopes, in each direction")
+    p.add_argument("--isochrones", choices=("none", "category", "facility"), default="category",
+                   help="category: each category's service area (layer service_areas, default); "
+                        "facility: also every facility's own isochrone (layer isochrones); "
+                        "none: neither")
+    p.add_argument("--no-isochrones", action="store_true", help="the same as --isochrones none")
+    p.add_argument("--scheduler", help="run shards on Dask: local or local:N (a LocalCluster of "
+                   "N worker processes on this machine) or tcp://HOST:PORT (a running "
+                   "scheduler); without it, one process")
+    p.add_argument("--shard-km", type=float, help="shard into square tiles of this side (km; "
+                   "default with --scheduler: four times the longest walk)")
+
+
+def add_commands(sub) -> None:
+    """Register ``coverage`` and ``batch coverage``."""
+    p = sub.add_parser("coverage", help="walking-time coverage of residents by facility category")
+    coverage_options(p)
+    p.add_argument("--by", choices=("district", "township"),
+                   help="shard by district (inside Chongqing) or by --townships instead of tiles")
+    p.set_defaults(func=cmd_coverage)
+
+    b = sub.add_parser("batch", help="run a command for every district or township at once")
+    kinds = b.add_subparsers(dest="batch_command", required=True)
+    q = kinds.add_parser("coverage", help="coverage of every district (or township) of the "
+                         "area: one result and a per-zone summary")
+    coverage_options(q)
+    q.add_argument("--by", choices=("district", "township"), required=True)
+    q.set_defaults(func=cmd_batch_coverage)
+
+
+def _run(args: argparse.Namespace, say):
+    from geo_app.workflows import coverage as workflow
+    from geo_app.workflows.sharding import client_for
+
+    say(0.0, "reading inputs")
+    inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
+                                  datum=args.datum, townships=args.townships,
+                                  township_name=args.township_name)
+    net = inputs.network
+    print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
+          f"({args.network})")
+    mode = "none" if args.no_isochrones else args.isochrones
+    sharded = bool(args.scheduler or args.shard_km or args.by)
+    client = client_for(args.scheduler) if args.scheduler else None
+    try:
+        result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
+                              area_type=args.area_type, steps_speed_m_s=args.steps_speed,
+                              max_snap_m=args.max_snap_m, isochrones=mode, dem=args.dem,
+                              shard_by=(args.by or "tiles") if sharded else None,
+                              shard_km=args.shard_km, client=client,
+                              progress=lambda f, m: say(0.1 + 0.85 * f, m))
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if sharded:
+        print(f"shards: {result.info('shards')}")
+    return inputs, result
+
+
+def _check_out(out: str) -> None:
+    from geo_app.io.export import output_kind
+    from geo_app.io.files import check_output_path
+
+    output_kind(out)  # refuse an unknown format or a non-file before any work
+    check_output_path(out)
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:
-    from geo_app.workflows import coverage as workflow
-    from geo_app.workflows.coverage import summary_text, write_geopackage
+    from geo_app.cli.progress import progress_bar
+    from geo_app.io.export import write_layers
+    from geo_app.workflows.coverage import result_layers, summary_text
 
-    inputs = workflow.load_inputs(args.network, args.facilities, args.demand, datum=args.datum,
-                                  townships=args.townships, township_name=args.township_name)
-    net = inputs.network
-    print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments ({args.network})")
-    result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
-                          area_type=args.area_type, steps_speed_m_s=args.steps_speed,
-                          max_snap_m=args.max_snap_m, isochrones=not args.no_isochrones,
-                          dem=args.dem)
-    write_geopackage(result, args.out)
+    _check_out(args.out)
+    with progress_bar("coverage") as say:
+        inputs, result = _run(args, say)
+        say(0.95, "writing")
+        layers = result_layers(result)
+        written = write_layers(layers, args.out)
     if inputs.demand["estimate"].any():
         print("population: ESTIMATE from OSM residential buildings (footprint area x levels)")
     print(summary_text(result))
-    print(f"wrote {args.out} (layers: demand, summary, gaps, isochrones, facilities, "
-          f"life_circles, run_info)")
+    where = args.out if len(written) == 1 else f"{len(written)} GeoParquet files at {args.out}"
+    print(f"wrote {where} (layers: {', '.join(layers)})")
     return 0
 
+
+def cmd_batch_coverage(args: argparse.Namespace) -> int:
+    from geo_app.cli.progress import progress_bar
+    from geo_app.io.export import csv_bytes, write_layers
+    from geo_app.io.files import write_atomic
+    from geo_app.workflows.coverage import result_layers, zone_table
+
+    _check_out(args.out)
+    with progress_bar(f"coverage by {args.by}") as say:
+        _, result = _run(args, say)
+        say(0.95, "writing")
+        layers = result_layers(result)
+        table = zone_table(result, args.by)
+        layers[f"by_{args.by}"] = table
+        written = write_layers(layers, args.out)
+    out = Path(str(args.out).rstrip("/\\"))
+    csv = out.with_name(f"{out.stem}.{args.by}.csv") if out.suffix else out / f"{args.by}.csv"
+    write_atomic(csv, csv_bytes(table))
+    print(f"{len(table)} {args.by} summaries; residents {table['population'].sum():,.0f}")
+    for r in table.sort_values("share_basket").head(10).itertuples():
+        print(f"  {r.zone}: {r.population:,.0f} residents, full basket {100 * r.share_basket:.1f}%")
+    where = args.out if len(written) == 1 else f"{len(written)} GeoParquet files at {args.out}"
+    print(f"wrote {where} (layers: {', '.join(layers)}) and {csv}")
+    return 0

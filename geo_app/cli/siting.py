@@ -35,6 +35,7 @@ def _print_run(summary, sites) -> None:
 def cmd_site(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from geo_app.cli.progress import progress_bar
     from geo_app.io.export import write_gpkg_layers
     from geo_app.workflows.graphs import walk_graph_from_network
     from geo_app.workflows.siting import (
@@ -48,25 +49,31 @@ def cmd_site(args: argparse.Namespace) -> int:
     )
     from layers import load_districts
 
-    net, demand, existing = _siting_inputs(args)
-    graph = walk_graph_from_network(net, speed_m_s=args.speed)
-    candidates = candidate_sites(args.candidates, graph, network=args.network, datum=args.datum,
-                                 max_snap_m=args.max_snap_m)
-    print(f"candidates: {len(candidates):,} ({args.candidates})")
-    run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
-                  speed_m_s=args.speed, max_snap_m=args.max_snap_m)
-    groups = lo = hi = None
-    if args.quotas:
-        groups, lo, hi, _ = district_groups(run.candidates, load_districts(),
-                                            pd.read_csv(args.quotas, dtype={"district": str}))
-    result = solve(run, n=args.n, objective=args.objective, target_share=args.target_share,
-                   groups=groups, min_per_group=lo, max_per_group=hi,
-                   time_limit_s=args.time_limit, exact=not args.heuristic,
-                   capacity=args.capacity)
-    sites = sites_frame(run, result)
-    summary = summary_frame(run, result, args.objective)
-    write_gpkg_layers({"sites": sites, "summary": summary,
-                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+    with progress_bar("site") as say:
+        say(0.0, "reading inputs")
+        net, demand, existing = _siting_inputs(args)
+        say(0.2, "walk graph and candidates")
+        graph = walk_graph_from_network(net, speed_m_s=args.speed)
+        candidates = candidate_sites(args.candidates, graph, network=args.network,
+                                     datum=args.datum, max_snap_m=args.max_snap_m)
+        print(f"candidates: {len(candidates):,} ({args.candidates})")
+        say(0.3, "coverage sets")
+        run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
+                      speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+        groups = lo = hi = None
+        if args.quotas:
+            groups, lo, hi, _ = district_groups(run.candidates, load_districts(),
+                                                pd.read_csv(args.quotas, dtype={"district": str}))
+        say(0.5, "solving")
+        result = solve(run, n=args.n, objective=args.objective, target_share=args.target_share,
+                       groups=groups, min_per_group=lo, max_per_group=hi,
+                       time_limit_s=args.time_limit, exact=not args.heuristic,
+                       capacity=args.capacity)
+        say(0.9, "writing")
+        sites = sites_frame(run, result)
+        summary = summary_frame(run, result, args.objective)
+        write_gpkg_layers({"sites": sites, "summary": summary,
+                           "uncovered": uncovered_frame(run, result.sites)}, args.out)
     _print_run(summary, sites)
     print(f"wrote {args.out} (layers: sites, summary, uncovered)")
     return 0

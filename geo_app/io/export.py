@@ -32,6 +32,61 @@ def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> P
     return out
 
 
+OUTPUT_KINDS = {".gpkg": "GeoPackage", ".parquet": "GeoParquet"}
+
+
+def output_kind(path: str | Path) -> str:
+    """"gpkg" or "parquet" for an output path: a ``.gpkg`` file, a ``.parquet`` file, or a
+    folder (an existing one, or a path ending in ``/``) that receives one GeoParquet file per
+    layer. Anything else raises :class:`~geo_app.errors.OutputError`."""
+    from geo_app.errors import OutputError
+
+    text = str(path)
+    p = Path(path)
+    if text.endswith(("/", "\\")) or p.is_dir():
+        return "parquet"
+    suffix = p.suffix.lower()
+    if suffix not in OUTPUT_KINDS:
+        raise OutputError(f"{path}: the extension decides the format; use .gpkg (GeoPackage), "
+                          ".parquet (GeoParquet) or a folder ending in / (one GeoParquet file "
+                          "per layer)")
+    return suffix.lstrip(".")
+
+
+def parquet_paths(layers, path: str | Path) -> dict[str, Path]:
+    """Where :func:`write_layers` puts each layer in GeoParquet: ``folder/<layer>.parquet`` for
+    a folder; for ``result.parquet`` the first layer in it and ``result.<layer>.parquet`` for
+    the others."""
+    p = Path(path)
+    names = list(layers)
+    if str(path).endswith(("/", "\\")) or p.is_dir():
+        return {n: p / f"{n}.parquet" for n in names}
+    return {n: p if k == 0 else p.with_name(f"{p.stem}.{n}.parquet") for k, n in enumerate(names)}
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """One layer as (Geo)Parquet, atomically: GeoParquet with its CRS where the frame has a
+    geometry column, plain Parquet otherwise."""
+    def write(tmp: str) -> None:
+        if isinstance(frame, gpd.GeoDataFrame):
+            frame.to_parquet(tmp, index=False)
+        else:
+            pd.DataFrame(frame).to_parquet(tmp, index=False)
+
+    return replace_atomically(path, write, ".parquet")
+
+
+def write_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> list[Path]:
+    """Write a result's layers where the user asked (see :func:`output_kind`); returns the
+    files written."""
+    if output_kind(path) == "gpkg":
+        return [write_gpkg_layers(layers, path)]
+    targets = parquet_paths(layers, path)
+    out = [write_parquet(layers[n], target) for n, target in targets.items()]
+    log.info("wrote %d GeoParquet files (%s …)", len(out), out[0] if out else path)
+    return out
+
+
 def _profile(array, transform, crs, nodata) -> tuple[np.ndarray, dict]:
     """The float32 band and the rasterio creation options of a single-band GeoTIFF.
 

@@ -155,9 +155,29 @@ def _gaps_layer(m: folium.Map, result, category: str, lang: str) -> None:
                  list(props.columns), lang).add_to(m)
 
 
+def _service_area_layer(m: folium.Map, result, category: str, lang: str) -> bool:
+    """The category's service area (one polygon), when the run drew it; returns whether."""
+    areas = result.service_areas
+    if areas is None or not len(areas):
+        return False
+    row = areas[(areas["category"] == category) & ~areas.geometry.is_empty]
+    if not len(row):
+        return False
+    props = pd.DataFrame({"category": [facility_label(category, lang)],
+                          "minutes": [f"{row['minutes'].iloc[0]:g}"],
+                          "area_km2": [f"{row['area_km2'].iloc[0]:.2f}"]})
+    style = {"color": _ISOCHRONE, "weight": 1, "fillColor": _ISOCHRONE, "fillOpacity": 0.12}
+    _plain_layer(_features(props, shapely.simplify(row.geometry.values, 2e-5), 5), style,
+                 f"{t('cov_service_area', lang)} · {facility_label(category, lang)}",
+                 list(props.columns), lang).add_to(m)
+    return True
+
+
 def _isochrones_layer(m: folium.Map, result, category: str, lang: str) -> None:
     iso = result.isochrones[result.isochrones["category"] == category]
     iso = iso[~iso.geometry.is_empty]
+    if not len(iso) and _service_area_layer(m, result, category, lang):
+        return
     geoms = shapely.simplify(iso.geometry.values, 2e-5)  # ~2 m: display only
     if len(iso) > MAX_ISOCHRONE_TOOLTIPS:  # one dissolved area, one tooltip
         props = pd.DataFrame({"category": [facility_label(category, lang)],
@@ -248,8 +268,9 @@ def coverage_map(result, *, category: str = "basket", lang: str = "zh", tiles: s
     categories = _facilities_layer(m, result, category, lang)
     rows += [(_GAP, t("cov_gaps", lang)), (_LIFE_CIRCLE, t("life_circles", lang))]
     if category != "basket":
-        rows.append((_ISOCHRONE, f"{t('cov_isochrones', lang)} ({threshold:g} "
-                                 f"{t('minutes_unit', lang)})"))
+        own = bool((result.isochrones["category"] == category).any())
+        rows.append((_ISOCHRONE, f"{t('cov_isochrones' if own else 'cov_service_area', lang)} "
+                                 f"({threshold:g} {t('minutes_unit', lang)})"))
     Legend(title, rows).add_to(m)
     Legend(t("cov_facilities", lang), categories, position="bottomleft").add_to(m)
     finish_map(m, result.demand.total_bounds)

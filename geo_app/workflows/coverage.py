@@ -14,24 +14,23 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
-from analysis.areas import facility_isochrones, gap_polygons, hull_of
 from analysis.coverage import (
-    category_node_times,
-    coverage_frame,
     covered_column,
-    summarise,
     time_column,
 )
 from analysis.graph import WalkGraph
 from analysis.grids import square_bins, square_polygons
-from analysis.paths import nearest_source
-from analysis.snap import Snapped, snap_points
 from geo_app.config import DEFAULT, Settings
-from geo_app.errors import CoverageWarning, DataWarning, GeoAppWarning, ParameterError, warn
+from geo_app.errors import GeoAppWarning, ParameterError
 from geo_app.io.export import csv_bytes, run_info
 from geo_app.labels import facility_label, t
+from geo_app.workflows.coverage_steps import (  # noqa: F401  (to_metres: used by siting)
+    HUB_CATEGORY,
+    assemble,
+    local_part,
+    to_metres,
+)
 from geo_app.workflows.graphs import walk_graph_from_network
 from layers.crs import metric_crs
 from layers.facilities import load_basket
@@ -39,7 +38,6 @@ from layers.network import StreetNetwork
 
 log = logging.getLogger(__name__)
 
-HUB_CATEGORY = "community_service"
 
 Progress = Callable[[float, str], None]
 
@@ -82,6 +80,7 @@ class CoverageResult:
     warnings: list[GeoAppWarning] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     thresholds_min: dict[str, float] = field(default_factory=dict)
+    service_areas: gpd.GeoDataFrame | None = None  # one row per category and threshold
 
     def cells(self, category: str = "basket", cell_m: float | None = None) -> gpd.GeoDataFrame:
         """Residents summed into squares for maps: population-weighted share covered for a
@@ -96,51 +95,38 @@ class CoverageResult:
         return str(values[key]) if key in values.index else default
 
 
-def to_metres(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """x, y (metres in ``crs``) of a WGS-84 point layer."""
-    pts = gdf.geometry.values
-    t = Transformer.from_crs(4326, crs, always_xy=True)
-    x, y = t.transform(shapely.get_x(pts), shapely.get_y(pts))
-    return np.asarray(x), np.asarray(y)
-
-
-def _to_wgs84(geoms: list | np.ndarray, crs: str) -> gpd.GeoSeries:
-    return gpd.GeoSeries(list(geoms), crs=crs).to_crs(4326)
-
-
-def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame, str]]) -> dict:
-    """Label each demand point with the zone (district, township…) it falls in."""
-    out = {}
-    for kind, (gdf, name_col) in zones.items():
-        joined = gpd.sjoin(demand[["geometry"]], gdf[[name_col, "geometry"]], how="left",
-                           predicate="within")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        out[kind] = joined[name_col].reindex(demand.index).fillna("(outside)").to_numpy(object)
-    return out
-
-
 def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
                  minutes: float | None = None, area_type: str = "urban",
                  speed_m_s: float | None = None, steps_speed_m_s: float | None = None,
                  max_snap_m: float | None = None,
                  zones: Mapping[str, tuple[gpd.GeoDataFrame, str]] | None = None,
-                 graph: WalkGraph | None = None, isochrones: bool = True,
+                 graph: WalkGraph | None = None, isochrones: str | bool = "category",
                  gap_cell_m: float | None = None, sources: Mapping[str, str] | None = None,
                  categories: list[str] | None = None, dem: str | None = None,
-                 settings: Settings | None = None,
+                 settings: Settings | None = None, shard_by: str | None = None,
+                 shard_km: float | None = None, client=None,
                  progress: Progress | None = None) -> CoverageResult:
     """Walking coverage of ``demand`` by each facility category over ``net``.
+
+    Sharding: ``shard_by`` "tiles" (squares of ``shard_km`` km, default from the threshold),
+    "district" or "township" (the ``zones`` of that name) splits the area into shards run
+    on the Dask ``client`` (or one after another without one), each on the network around
+    it; the result equals the single run's (see :mod:`geo_app.workflows.sharding`).
 
     ``facilities`` needs ``category``; ``demand`` needs ``population`` (and may carry
     ``id`` and ``estimate``). ``zones`` maps a zone kind (e.g. "district") to
     (polygons, name column) for the summary. ``categories`` lists the categories to
     report (default: those in ``facilities``); one without facilities is reported as
-    covering nobody, with a warning. Speeds (m/s), the snap distance (m) and the gap cell (m)
-    default to ``settings`` (:class:`~geo_app.config.Settings`). Warnings are raised as
-    :class:`~geo_app.errors.GeoAppWarning` and listed on the result. Returns a
-    :class:`CoverageResult`.
+    covering nobody, with a warning. ``isochrones``: "category" (default) draws each
+    category's service area (layer ``service_areas``) from the one multi-source pass per
+    category; "facility" also each facility's own isochrone (layer ``isochrones``); "none"
+    neither (``True``/``False`` mean "facility"/"none"). Speeds (m/s), the snap distance
+    (m) and the gap cell (m) default to ``settings`` (:class:`~geo_app.config.Settings`).
+    Warnings are raised as :class:`~geo_app.errors.GeoAppWarning` and listed on the result.
+    Returns a :class:`CoverageResult`.
     """
     started = time.perf_counter()
+    mode = isochrone_mode(isochrones)
     s = settings or DEFAULT
     speed_m_s = s.walk_speed_m_s if speed_m_s is None else speed_m_s
     steps_speed_m_s = s.steps_speed_m_s if steps_speed_m_s is None else steps_speed_m_s
@@ -159,101 +145,28 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     categories = list(dict.fromkeys([*(categories or []), *present]))
     limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type, settings=s)
     limits_s = {c: 60.0 * m for c, m in limits_min.items()}
-
-    say(0.15, "joining facilities and residents to the network")
-    fx, fy = to_metres(facilities, g.crs)
-    fsnap = snap_points(g, fx, fy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
-    by_cat: dict[str, Snapped] = {}
-    for cat in categories:
-        m = (facilities["category"].astype(str) == cat).to_numpy()
-        by_cat[cat] = Snapped(fsnap.node[m], fsnap.dist_m[m], fsnap.access_s[m])
-        off = int((~by_cat[cat].on_network).sum())
-        if not m.any():
-            warn(warnings, f"no '{cat}' facilities: nobody is covered", CoverageWarning,
-                 key="warn_no_facilities", category=cat)
-            continue
-        if off:
-            warn(warnings, f"{off} of {int(m.sum())} '{cat}' facilities are more than "
-                 f"{max_snap_m:g} m from the network and were not used", DataWarning,
-                 key="warn_facilities_off_network", off=off, total=int(m.sum()), category=cat,
-                 max_snap_m=max_snap_m)
-        if off == m.sum():
-            warn(warnings, f"no '{cat}' facility is on the network: nobody is covered",
-                 CoverageWarning, key="warn_no_facility_on_network", category=cat)
-    dx, dy = to_metres(demand, g.crs)
-    dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
-    n_off = int((~dsnap.on_network).sum())
-    pop = demand["population"].to_numpy(float)
-    if n_off:
-        off_pop = float(pop[~dsnap.on_network].sum())
-        warn(warnings, f"{n_off} of {len(demand)} demand points ({off_pop:,.0f} residents) are "
-             f"more than {max_snap_m:g} m from the network: counted as not covered", DataWarning,
-             key="warn_demand_off_network", off=n_off, total=len(demand), residents=off_pop,
-             max_snap_m=max_snap_m)
-
-    say(0.3, f"walking times for {len(categories)} categories")
-    node_times = category_node_times(g, by_cat, limits_s)
-    frame = coverage_frame(dsnap, node_times, limits_s)
-
-    zone_labels = {"study_area": np.full(len(demand), "study area", dtype=object)}
-    zone_labels.update(_zones(demand, zones or {}))
-    out = demand[[c for c in ("id", "population", "estimate") if c in demand.columns]].copy()
-    for kind, labels in zone_labels.items():
-        if kind != "study_area":
-            out[kind] = labels
-    for col in frame.columns:
-        out[col] = frame[col].to_numpy()
-    out["snap_m"] = dsnap.dist_m
-    demand_out = gpd.GeoDataFrame(out.reset_index(drop=True),
-                                  geometry=demand.geometry.to_numpy(), crs=4326)
-
-    summaries = []
-    for kind, labels in zone_labels.items():
-        s = summarise(frame, pop, labels, categories)
-        s.insert(0, "zone_type", kind)
-        summaries.append(s)
-    summary = pd.concat(summaries, ignore_index=True)
-
-    say(0.5, "gap areas")
-    gap_rows = []
-    for cat in [*categories, "basket"]:
-        unc = ~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
-        polys, gp = gap_polygons(dx, dy, pop, unc, cell_m=gap_cell_m)
-        for rank, (poly, p) in enumerate(zip(polys, gp), start=1):
-            gap_rows.append({"category": cat, "rank": rank, "population": p,
-                             "area_km2": poly.area / 1e6, "geometry": poly})
-    gaps = (gpd.GeoDataFrame(gap_rows, geometry="geometry", crs=g.crs).to_crs(4326) if gap_rows
-            else gpd.GeoDataFrame({"category": [], "rank": [], "population": [], "area_km2": []},
-                                  geometry=[], crs=4326))
-
-    fac_out = facilities.copy()
-    fac_out["snap_m"] = fsnap.dist_m
-    fac_out["on_network"] = fsnap.on_network
-    iso_rows = []
-    if isochrones:
-        say(0.6, "isochrones")
-        for cat in categories:
-            s = by_cat[cat]
-            on = np.flatnonzero(s.on_network)
-            polys = facility_isochrones(g, s.node[on], s.access_s[on], limits_s[cat])
-            rows = facilities.index[(facilities["category"].astype(str) == cat).to_numpy()][on]
-            for r, poly in zip(rows, polys):
-                iso_rows.append({"category": cat, "facility": str(facilities.at[r, "name"])
-                                 if "name" in facilities.columns else "",
-                                 "minutes": limits_min[cat], "area_km2": poly.area / 1e6,
-                                 "geometry": poly})
-    iso = (gpd.GeoDataFrame(iso_rows, geometry="geometry", crs=g.crs).to_crs(4326) if iso_rows
-           else gpd.GeoDataFrame({"category": [], "facility": [], "minutes": [], "area_km2": []},
-                                 geometry=[], crs=4326))
-
-    say(0.85, "life circles")
-    circles = life_circles(g, by_cat, node_times, limits_s, dsnap, pop, facilities, dx, dy)
+    if shard_by is None and shard_km is None:
+        parts = [local_part(g, facilities, demand, categories=categories, limits_s=limits_s,
+                            speed_m_s=speed_m_s, max_snap_m=max_snap_m, mode=mode,
+                            progress=lambda f, m: say(0.1 + 0.6 * f, m))]
+        shard_note = "none"
+    else:
+        parts, shard_note = _sharded(net, g, facilities, demand, shard_by or "tiles", shard_km,
+                                     client, zones or {}, dem, categories=categories,
+                                     limits_s=limits_s, speed_m_s=speed_m_s,
+                                     steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
+                                     mode=mode, progress=lambda f, m: say(0.1 + 0.6 * f, m))
+    done = assemble(parts, facilities, demand, crs=g.crs, categories=categories,
+                    limits_min=limits_min, zones=zones or {}, mode=mode, gap_cell_m=gap_cell_m,
+                    max_snap_m=max_snap_m, progress=lambda f, m: say(0.7 + 0.3 * f, m))
+    warnings.extend(done.warnings)
 
     info = {
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "network": net.source, "network_nodes": g.n_nodes, "network_edges": g.n_edges,
         "metric_crs": g.crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
-        "max_snap_m": max_snap_m, "area_type": area_type,
+        "max_snap_m": max_snap_m, "area_type": area_type, "isochrones": mode,
+        "shards": shard_note,
         "elevation": "DEM " + str(dem) if dem else "none (flat)",
         "thresholds_min": "; ".join(f"{c}={m:g}" for c, m in limits_min.items()),
         "population_is_estimate": bool(demand.get("estimate", pd.Series(False)).any()),
@@ -261,61 +174,87 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         **{f"source_{k}": v for k, v in (sources or {}).items()},
     }
     say(1.0, "done")
-    return CoverageResult(demand_out, summary, gaps, iso, fac_out, circles,
-                          run_info(info),
-                          warnings, categories, limits_min)
+    return CoverageResult(done.demand, done.summary, done.gaps, done.isochrones,
+                          done.facilities, done.life_circles, run_info(info), warnings,
+                          categories, limits_min, service_areas=done.service_areas)
 
 
-def life_circles(g: WalkGraph, by_cat: Mapping[str, Snapped], node_times: Mapping[str, np.ndarray],
-                 limits_s: Mapping[str, float], demand: Snapped, population: np.ndarray,
-                 facilities: gpd.GeoDataFrame, dx: np.ndarray, dy: np.ndarray,
-                 hub_category: str = HUB_CATEGORY) -> gpd.GeoDataFrame:
-    """Each hub's life circle: residents nearest to it over the network, and its score.
-
-    Hubs are the ``hub_category`` facilities. Columns: ``hub``, ``residents``,
-    ``p50_min``/``p90_min`` walking time of its residents, ``categories_within``
-    (basket categories reachable from the hub within their thresholds),
-    ``meets_standard`` (all of them) and the circle's polygon.
-    """
-    cols = ["hub", "residents", "p50_min", "p90_min", "categories_within", "meets_standard"]
-    if hub_category not in by_cat or not by_cat[hub_category].on_network.any():
-        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
-    hubs = by_cat[hub_category]
-    on = np.flatnonzero(hubs.on_network)
-    limit = limits_s[hub_category]
-    t_node, src = nearest_source(g, hubs.node[on], hubs.access_s[on], limit_s=limit)
-    d_ok = demand.on_network
-    t_dem = np.full(len(demand.node), np.inf)
-    t_dem[d_ok] = t_node[demand.node[d_ok]] + demand.access_s[d_ok]
-    owner = np.full(len(demand.node), -1)
-    owner[d_ok] = src[demand.node[d_ok]]
-    owner[~(t_dem <= limit)] = -1
-    names = facilities.loc[facilities["category"].astype(str) == hub_category]
-    names = names["name"].astype(str).to_numpy()[on] if "name" in names.columns else \
-        np.array([""] * len(on))
-    rows = []
-    for k in range(len(on)):
-        mine = owner == k
-        hub_node = hubs.node[on[k]]
-        within = sum(1 for c, nt in node_times.items()
-                     if nt[hub_node] + hubs.access_s[on[k]] <= limits_s[c])
-        tm = t_dem[mine] / 60.0
-        rows.append({"hub": names[k] or f"hub {k + 1}", "residents": population[mine].sum(),
-                     "p50_min": float(np.median(tm)) if len(tm) else np.nan,
-                     "p90_min": float(np.quantile(tm, 0.9)) if len(tm) else np.nan,
-                     "categories_within": within, "meets_standard": within == len(node_times),
-                     "geometry": hull_of(dx[mine], dy[mine])})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=g.crs).to_crs(4326)
+LAYERS = ("demand", "summary", "gaps", "service_areas", "isochrones", "facilities", "life_circles",
+          "run_info")
+ISOCHRONE_MODES = ("none", "category", "facility")
 
 
-LAYERS = ("demand", "summary", "gaps", "isochrones", "facilities", "life_circles", "run_info")
+def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, zones, dem, *,
+             categories, limits_s, speed_m_s, steps_speed_m_s, max_snap_m, mode, progress):
+    """The parts of a sharded run and a note for the run info."""
+    import dataclasses
+
+    from geo_app.workflows import sharding
+
+    speed = max(g.max_straight_speed_m_s, speed_m_s)
+    reach_m = max(limits_s.values()) * speed
+    if dem is not None:  # shards read node heights from the table, not from the DEM file
+        from layers.elevation import sample_dem
+
+        z = sample_dem(dem, net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy())
+        net = dataclasses.replace(net, nodes=net.nodes.assign(elevation_m=z))
+    if by == "tiles":
+        side = shard_km or sharding.default_shard_km(reach_m)
+        plan = sharding.plan_tiles(net, facilities, demand, crs=g.crs, side_km=side)
+        note = f"{len(plan)} tiles of {side:g} km"
+    elif by in zones:
+        polys, name = zones[by]
+        plan = sharding.plan_zones(net, facilities, demand, polys, name)
+        note = f"{len(plan)} shards by {by}"
+    else:
+        raise ParameterError(f"cannot shard by {by!r}: expected tiles"
+                             + "".join(f", {z}" for z in zones)
+                             + (" (districts need residents in Chongqing; townships need "
+                                "--townships)" if by in ("district", "township") else ""))
+    layers = sharding.Layers.of(net, facilities, demand, g.crs)
+    parts = sharding.run_shards(plan, layers, client=client, reach_m=reach_m,
+                                max_snap_m=max_snap_m, progress=progress,
+                                categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
+                                steps_speed_m_s=steps_speed_m_s, mode=mode,
+                                reach_speed_m_s=speed)
+    where = "here" if client is None else f"on Dask ({client.scheduler.address})"
+    return parts, f"{note}, halo {reach_m + max_snap_m:,.0f} m, run {where}"
+
+
+def isochrone_mode(value: str | bool) -> str:
+    """"none", "category" or "facility" from the option (``True``: facility, ``False``: none)."""
+    if value is True or value is False:
+        return "facility" if value else "none"
+    if value not in ISOCHRONE_MODES:
+        raise ParameterError(f"isochrones must be one of {', '.join(ISOCHRONE_MODES)}, "
+                             f"got {value!r}")
+    return value
 
 
 def write_geopackage(result: CoverageResult, path: str | Path) -> Path:
     """Write the result's layers to a GeoPackage, atomically (see :mod:`geo_app.io.export`)."""
     from geo_app.io.export import write_gpkg_layers
 
-    return write_gpkg_layers({name: getattr(result, name) for name in LAYERS}, path)
+    return write_gpkg_layers(result_layers(result), path)
+
+
+def result_layers(result: CoverageResult) -> dict:
+    """The result's layers by name, as written to files (:data:`LAYERS`)."""
+    out = {name: getattr(result, name) for name in LAYERS}
+    if out["service_areas"] is None:
+        out["service_areas"] = gpd.GeoDataFrame({"category": [], "minutes": [], "area_km2": []},
+                                                geometry=[], crs=4326)
+    return out
+
+
+def zone_table(result: CoverageResult, kind: str) -> pd.DataFrame:
+    """The summary rows of one zone kind (``district``, ``township``): one row per zone with
+    residents and shares covered per category and for the basket."""
+    s = result.summary
+    if kind not in set(s["zone_type"]):
+        raise ParameterError(f"the result has no {kind} summary (districts need residents in "
+                             "Chongqing; townships need --townships)")
+    return s[s["zone_type"] == kind].drop(columns="zone_type").reset_index(drop=True)
 
 
 def summary_text(result: CoverageResult) -> str:

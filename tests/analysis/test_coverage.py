@@ -12,6 +12,7 @@ import shapely
 from analysis.areas import band, facility_isochrones, gap_polygons, reached_segments
 from analysis.coverage import category_node_times, coverage_frame, summarise
 from analysis.graph import build_walk_graph
+from analysis.grids import square_bins, square_polygons
 from analysis.paths import nearest_source, nearest_times_s
 from analysis.snap import snap_points
 
@@ -179,3 +180,36 @@ def test_source_point_times_equal_one_search_per_source(slope):
         row = m[[j]]
         got[row.indices] = row.data
         np.testing.assert_allclose(got, want, atol=1e-9)
+
+
+def _gaps_by_union(x, y, pop, uncovered, cell_m):
+    """The obvious reference: the union of the occupied squares, split into parts."""
+    m = uncovered & (pop > 0)
+    cells, inv = square_bins(x[m], y[m], cell_m)
+    cell_pop = np.bincount(inv, weights=pop[m])
+    boxes = square_polygons(cells, cell_m)
+    parts = shapely.get_parts(shapely.union_all(boxes))
+    part_of = shapely.STRtree(parts).query(shapely.centroid(boxes), predicate="within")
+    totals = np.bincount(part_of[1], weights=cell_pop[part_of[0]], minlength=len(parts))
+    return parts, totals
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gap_polygons_equal_the_union_of_squares(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    x, y = rng.uniform(0, 8000, n), rng.uniform(0, 6000, n)
+    pop = rng.integers(0, 40, n).astype(float)
+    # uncovered in blobs, so that gaps have holes, touch at corners and merge along edges
+    cx, cy = rng.uniform(0, 8000, 12), rng.uniform(0, 6000, 12)
+    near = (np.hypot(x[:, None] - cx, y[:, None] - cy) < rng.uniform(300, 1500, 12)).any(axis=1)
+    uncovered = near & (rng.random(n) < 0.9)
+    polys, got = gap_polygons(x, y, pop, uncovered, cell_m=200)
+    want_polys, want = _gaps_by_union(x, y, pop, uncovered, 200)
+    assert len(polys) == len(want_polys) > 3
+    np.testing.assert_allclose(sorted(got), sorted(want))
+    assert list(got) == sorted(got, reverse=True)
+    union_got = shapely.union_all(polys)
+    assert union_got.symmetric_difference(shapely.union_all(want_polys)).area < 1e-6
+    for p in polys:  # each gap is one of the reference's parts
+        assert min(p.symmetric_difference(w).area for w in want_polys) < 1e-6

@@ -127,7 +127,7 @@ def test_app_coverage_page_offline(offline_page, app_url, artifacts):
     # another category: the map is redrawn from the kept result, without a new run
     page.get_by_role("combobox", name="地图显示类别").click()
     page.get_by_role("option", name="菜市场与生鲜超市").click()
-    wait_for_map(page, "步行等时圈 · 菜市场与生鲜超市", 30_000)
+    wait_for_map(page, "步行服务范围 · 菜市场与生鲜超市", 30_000)
     legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
     assert "菜市场与生鲜超市 · 步行时间(分钟)" in legends and "≤ 5 分钟" in legends
     screenshot_offline(page, frame, artifacts / "app_coverage.png")

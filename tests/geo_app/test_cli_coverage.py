@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 from pyproj import Geod
@@ -61,8 +62,35 @@ def test_coverage_writes_the_contracted_layers(inputs, cli):
     assert area["pop_clinic"] == 100 and area["pop_market"] == 50
     assert (s["zone_type"] == "district").any()  # inside Chongqing: summaries by district
     assert "渝中区" in set(s["zone"])
-    iso = gpd.read_file(out, layer="isochrones")
-    assert set(iso["category"]) == {"clinic", "market"}
+    areas = gpd.read_file(out, layer="service_areas")  # default: --isochrones category
+    assert list(areas["category"]) == ["clinic", "market"] and list(areas["minutes"]) == [3, 3]
+    assert len(gpd.read_file(out, layer="isochrones")) == 0
+
+
+def test_isochrone_modes_and_geoparquet(inputs, cli):
+    tmp, net, fac, dem = inputs
+    common = ("--network", net, "--facilities", fac, "--demand", dem, "--minutes", 3)
+    cli("coverage", *common, "--out", tmp / "f.gpkg", "--isochrones", "facility")
+    iso = gpd.read_file(tmp / "f.gpkg", layer="isochrones")
+    areas = gpd.read_file(tmp / "f.gpkg", layer="service_areas")
+    assert sorted(iso["category"]) == sorted(pd.read_csv(fac)["category"])
+    for cat in ("clinic", "market"):  # the service area is the union of the isochrones
+        own = iso[iso["category"] == cat].to_crs(32648).geometry.union_all()
+        area = areas[areas["category"] == cat].to_crs(32648).geometry.iloc[0]
+        assert area.symmetric_difference(own).area < 0.05 * own.area
+    cli("coverage", *common, "--out", tmp / "n.gpkg", "--no-isochrones")
+    assert len(gpd.read_file(tmp / "n.gpkg", layer="service_areas")) == 0
+    r = cli("coverage", *common, "--out", f"{tmp / 'pq'}/")
+    assert "8 GeoParquet files" in r.stdout
+    demand = gpd.read_parquet(tmp / "pq" / "demand.parquet")
+    np.testing.assert_allclose(demand["t_clinic"], gpd.read_file(tmp / "n.gpkg", layer="demand")[
+        "t_clinic"], equal_nan=True)
+    assert demand.crs.to_epsg() == 4326
+    cli("coverage", *common, "--out", tmp / "one.parquet")
+    assert (tmp / "one.parquet").is_file() and (tmp / "one.summary.parquet").is_file()
+    bad = cli.run("coverage", *common, "--out", tmp / "x.csv")
+    assert bad.returncode == 2 and "extension decides the format" in bad.stderr
+    assert not (tmp / "x.csv").exists()
 
 
 def test_speed_changes_times(inputs, cli):

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geo_app.maps.base import classify, district_colours, overview_map
 from geo_app.maps.offline import (
@@ -151,6 +152,20 @@ def test_coverage_map_of_a_category(helsinki_coverage):
     assert "L.control.scale" in html and "L.control.layers" in html
     assert external_refs(html) == []
     assert html.count('"type": "Feature"') < len(r.demand) + len(r.facilities) + gaps + iso + 20
+
+
+def test_coverage_map_draws_the_service_area_by_default(helsinki_inputs, helsinki_coverage):
+    from geo_app.workflows.coverage import run
+
+    r = run(helsinki_inputs)  # isochrones="category": one service area per category
+    assert len(r.isochrones) == 0 and list(r.service_areas["category"]) == r.categories
+    html = _page(r, category="market")
+    assert "步行服务范围 · 菜市场与生鲜超市" in html and "步行等时圈 ·" not in html
+    # the service area is the union of the facilities' isochrones (within the 10 m raster)
+    own = helsinki_coverage.isochrones
+    union = shapely.union_all(own[own["category"] == "market"].to_crs(3067).geometry.values)
+    area = r.service_areas.set_index("category").to_crs(3067).geometry["market"]
+    assert area.symmetric_difference(union).area < 0.05 * union.area
 
 
 def test_coverage_map_of_the_basket(helsinki_coverage):

@@ -1,0 +1,268 @@
+"""Coverage in shards: square tiles or districts, each run on its own piece of network with a
+halo, on one process or a Dask cluster, and put back together into the single run's result.
+
+Why a shard gives the whole-area answer: a walk of the longest threshold ``T`` never ends
+farther (straight line) than ``reach = T × v`` from its start, ``v`` being the fastest
+straight-line progress along any edge of the walk graph (``WalkGraph.max_straight_speed_m_s``,
+at least the walking speed of access walks). So a shard's residents see every facility and
+street they can reach when it holds the facilities within ``reach`` of its core and the
+network within ``reach + max_snap_m`` (see :func:`geo_app.workflows.study_area.clip_inputs`,
+whose test checks the same rule). Every resident, facility and street node is owned by exactly
+one shard, so the assembled tables count each once.
+
+Dask (``dask.distributed``) runs the shards: a ``LocalCluster`` on one machine, a scheduler
+address for many; the client reads the inputs, cuts them and sends each shard its piece, so
+workers need no access to the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from analysis.grids import square_bins, square_polygons
+from geo_app.errors import ParameterError
+from geo_app.workflows.coverage_steps import Part, local_part, to_metres
+
+log = logging.getLogger(__name__)
+
+MARGIN = 1.01  # projection scale and rounding: cut a little wider than the proof needs
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One piece of the study area: its name, its core (WGS-84) and what it owns."""
+
+    key: str
+    core: shapely.Geometry
+    demand_rows: np.ndarray
+    facility_rows: np.ndarray
+    node_ids: np.ndarray
+
+
+def default_shard_km(reach_m: float) -> float:
+    """Tile side (km) for a reach: four reaches wide, so the halo costs at most about
+    (1 + 2/4)² − 1 ≈ 1.25 times the core's work, and never under 2 km."""
+    return max(2.0, round(4 * reach_m / 1000.0, 1))
+
+
+def _owners_by_tile(x: np.ndarray, y: np.ndarray, side_m: float, keys: dict) -> np.ndarray:
+    cells, inv = square_bins(x, y, side_m)
+    ids = np.array([keys.setdefault((int(i), int(j)), len(keys)) for i, j in cells])
+    return ids[inv] if len(inv) else np.zeros(0, np.int64)
+
+
+def plan_tiles(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, crs: str,
+               side_km: float) -> list[Shard]:
+    """Square tiles of ``side_km`` in ``crs`` holding residents, facilities or street nodes;
+    each thing is owned by the tile it lies in."""
+    if not (np.isfinite(side_km) and side_km > 0):
+        raise ParameterError(f"--shard-km must be a positive number of kilometres, got {side_km}")
+    side = 1000.0 * side_km
+    keys: dict = {}
+    own_d = _owners_by_tile(*to_metres(demand, crs), side, keys)
+    own_f = _owners_by_tile(*to_metres(facilities, crs), side, keys) if len(facilities) else \
+        np.zeros(0, np.int64)
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.nodes["lon"], net.nodes["lat"]),
+                             crs=4326)
+    own_n = _owners_by_tile(*to_metres(nodes, crs), side, keys)
+    ij = np.array(list(keys), dtype=np.int64).reshape(-1, 2)
+    squares = gpd.GeoSeries(square_polygons(ij, side), crs=crs).to_crs(4326).to_numpy()
+    node_ids = net.nodes["node_id"].to_numpy(np.int64)
+    return [Shard(f"tile {i},{j}", squares[k], np.flatnonzero(own_d == k),
+                  np.flatnonzero(own_f == k), node_ids[own_n == k])
+            for k, (i, j) in enumerate(ij)]
+
+
+def plan_zones(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
+               zones: gpd.GeoDataFrame, name_column: str) -> list[Shard]:
+    """One shard per zone (district, township) holding residents; residents, facilities and
+    nodes outside every such zone form one more shard, "(outside)"."""
+    def owner(points: gpd.GeoDataFrame) -> np.ndarray:
+        if not len(points):
+            return np.zeros(0, dtype=object)
+        j = gpd.sjoin(points[["geometry"]], zones[[name_column, "geometry"]], how="left",
+                      predicate="within")
+        j = j[~j.index.duplicated(keep="first")]
+        return j[name_column].reindex(points.index).fillna("(outside)").astype(str).to_numpy()
+
+    own_d = owner(demand.reset_index(drop=True))
+    own_f = owner(facilities.reset_index(drop=True))
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.nodes["lon"], net.nodes["lat"]),
+                             crs=4326)
+    own_n = owner(nodes)
+    node_ids = net.nodes["node_id"].to_numpy(np.int64)
+    names = list(dict.fromkeys(own_d))
+    if "(outside)" in set(own_f) | set(own_n) and "(outside)" not in names:
+        names.append("(outside)")
+    named = dict(zip(zones[name_column].astype(str), zones.geometry))
+    shards = []
+    for name in names:
+        if name == "(outside)":
+            pts = np.concatenate([
+                shapely.get_coordinates(demand.geometry.values[own_d == name]),
+                shapely.get_coordinates(facilities.geometry.values[own_f == name]),
+                net.nodes.loc[own_n == name, ["lon", "lat"]].to_numpy()])
+            core = shapely.convex_hull(shapely.multipoints(pts)) if len(pts) else \
+                shapely.Polygon()
+        else:
+            core = named[name]
+        shards.append(Shard(name, core, np.flatnonzero(own_d == name),
+                            np.flatnonzero(own_f == name), node_ids[own_n == name]))
+    # facilities and nodes of zones without residents belong to the (outside) shard
+    orphan_f = ~np.isin(own_f, names)
+    orphan_n = ~np.isin(own_n, names)
+    if orphan_f.any() or orphan_n.any():
+        k = next((i for i, sh in enumerate(shards) if sh.key == "(outside)"), None)
+        if k is None:
+            shards.append(Shard("(outside)", shapely.Polygon(), np.zeros(0, np.int64),
+                                np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            k = len(shards) - 1
+        shards[k] = dataclasses.replace(
+            shards[k], facility_rows=np.union1d(shards[k].facility_rows,
+                                                np.flatnonzero(orphan_f)),
+            node_ids=np.union1d(shards[k].node_ids, node_ids[orphan_n]))
+    return shards
+
+
+def _near(area_m: shapely.Geometry, x: np.ndarray, y: np.ndarray, distance_m: float
+          ) -> np.ndarray:
+    """Which points (metres) lie within ``distance_m`` of ``area_m`` (same CRS): inside the
+    area grown by that distance (a prepared polygon, so a million points take a moment)."""
+    if area_m.is_empty:
+        return np.zeros(len(x), bool)
+    grown = shapely.buffer(area_m, distance_m, quad_segs=16)
+    shapely.prepare(grown)
+    return shapely.contains_xy(grown, x, y)
+
+
+@dataclass(frozen=True)
+class Layers:
+    """The whole inputs with their coordinates in the run's metric CRS, computed once."""
+
+    net: object
+    facilities: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    crs: str
+    node_xy: np.ndarray
+    facility_xy: np.ndarray
+    demand_xy: np.ndarray
+
+    @classmethod
+    def of(cls, net, facilities, demand, crs: str) -> Layers:
+        nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.nodes["lon"],
+                                                             net.nodes["lat"]), crs=4326)
+        xy = [np.column_stack(to_metres(g, crs)) if len(g) else np.zeros((0, 2))
+              for g in (nodes, facilities, demand)]
+        return cls(net, facilities, demand, crs, *xy)
+
+
+def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: float) -> dict:
+    """What the shard's task needs: the network within ``reach + max_snap_m`` of its core and
+    of the things it owns, the facilities within ``reach`` of them, its residents."""
+    net = layers.net
+    core = gpd.GeoSeries([shard.core], crs=4326).to_crs(layers.crs).iloc[0]
+    node_ids = net.nodes["node_id"].to_numpy(np.int64)
+    own_n = np.isin(node_ids, shard.node_ids)
+    owned = np.concatenate([layers.demand_xy[shard.demand_rows],
+                            layers.facility_xy[shard.facility_rows], layers.node_xy[own_n]])
+    if not core.is_empty:
+        shapely.prepare(core)
+        owned = owned[~shapely.contains_xy(core, owned[:, 0], owned[:, 1])]
+    area = shapely.union_all([core, shapely.multipoints(owned)]) if len(owned) else core
+    keep = _near(area, *layers.node_xy.T, MARGIN * (reach_m + max_snap_m))
+    ids = node_ids[keep]
+    e = net.edges
+    both = np.isin(e["u"].to_numpy(np.int64), ids) & np.isin(e["v"].to_numpy(np.int64), ids)
+    piece = dataclasses.replace(net, nodes=net.nodes.loc[keep].reset_index(drop=True),
+                                edges=e.loc[both].reset_index(drop=True),
+                                source=f"{net.source} ({shard.key})")
+    near = _near(area, *layers.facility_xy.T, MARGIN * reach_m) if len(layers.facility_xy) \
+        else np.zeros(0, bool)
+    near[shard.facility_rows] = True
+    rows = np.flatnonzero(near)
+    return {"net": piece, "facilities": layers.facilities.iloc[rows].reset_index(drop=True),
+            "facility_rows": rows, "own_facility": np.isin(rows, shard.facility_rows),
+            "demand": layers.demand.iloc[shard.demand_rows].reset_index(drop=True),
+            "demand_rows": shard.demand_rows, "own_node_ids": shard.node_ids}
+
+
+def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
+              limits_s: Mapping[str, float], speed_m_s: float, steps_speed_m_s: float,
+              max_snap_m: float, mode: str, reach_speed_m_s: float) -> Part:
+    """One shard's :class:`~geo_app.workflows.coverage_steps.Part` (runs on a worker)."""
+    from geo_app.workflows.graphs import walk_graph_from_network
+
+    g = walk_graph_from_network(inputs["net"], speed_m_s=speed_m_s,
+                                steps_speed_m_s=steps_speed_m_s, crs=crs)
+    if g.max_straight_speed_m_s > reach_speed_m_s * 1.000001:
+        raise RuntimeError(f"a shard's network is faster ({g.max_straight_speed_m_s:.3f} m/s) "
+                           f"than the whole one ({reach_speed_m_s:.3f} m/s): its halo is short")
+    own_node = np.isin(g.node_id, inputs["own_node_ids"])
+    return local_part(g, inputs["facilities"], inputs["demand"], categories=categories,
+                      limits_s=limits_s, speed_m_s=speed_m_s, max_snap_m=max_snap_m,
+                      mode=mode, facility_rows=inputs["facility_rows"],
+                      demand_rows=inputs["demand_rows"], own_facility=inputs["own_facility"],
+                      own_node=own_node)
+
+
+def client_for(scheduler: str | None):
+    """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
+    (one thread each; N defaults to the cores), ``tcp://HOST:PORT`` joins a running
+    scheduler; ``None``: no client (shards run one after another here)."""
+    if scheduler is None:
+        return None
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "local" or scheduler.startswith("local:"):
+        n = scheduler.partition(":")[2]
+        try:
+            workers = int(n) if n else None
+        except ValueError:
+            raise ParameterError(f"--scheduler {scheduler}: write local:N with N workers") \
+                from None
+        if workers is not None and workers < 1:
+            raise ParameterError(f"--scheduler {scheduler}: N must be at least 1")
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, host="127.0.0.1")
+        return Client(cluster)
+    if scheduler.startswith(("tcp://", "tls://")):
+        return Client(scheduler, timeout="10s")
+    raise ParameterError(f"--scheduler {scheduler}: expected local, local:N or tcp://HOST:PORT")
+
+
+def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,
+               max_snap_m: float, progress: Callable | None = None, **task) -> list[Part]:
+    """Every shard's part, on the Dask ``client`` (or here, one after another)."""
+    say = progress or (lambda f, m: None)
+    started = time.perf_counter()
+    crs = layers.crs
+    parts: list[Part] = []
+    if client is None:
+        for k, s in enumerate(shards):
+            say(k / len(shards), f"shard {k + 1} of {len(shards)} ({s.key})")
+            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m)
+            parts.append(run_shard(inputs, crs=crs, max_snap_m=max_snap_m, **task))
+    else:
+        from dask.distributed import as_completed
+
+        futures = {}
+        for k, s in enumerate(shards):
+            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m)
+            futures[client.submit(run_shard, inputs, crs=crs, max_snap_m=max_snap_m,
+                                  pure=False, key=f"coverage-shard-{k}-{time.time_ns()}",
+                                  **task)] = k
+        done: dict[int, Part] = {}
+        for n, fut in enumerate(as_completed(futures), start=1):
+            done[futures[fut]] = fut.result()
+            say(n / len(shards), f"{n} of {len(shards)} shards done")
+        parts = [done[k] for k in range(len(shards))]
+    log.info("%d shards in %.1f s", len(parts), time.perf_counter() - started)
+    return parts
