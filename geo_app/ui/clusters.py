@@ -214,7 +214,7 @@ def catchments_view(tiles: str) -> None:
                                     15.0 if cost == "straight" else 30.0, 1.0, key="cl_limit")
     cell = st.sidebar.number_input(t("cell_m", lang), 100.0, 5000.0,
                                    1000.0 if source == "bundled" else 200.0, 100.0,
-                                   key="cl_catch_cell")
+                                   key=f"cl_catch_cell_{source}")  # each source its default
     centres = None
     if source == "clusters":
         found = st.session_state.get("cl_clusters_results", {})
@@ -255,19 +255,13 @@ def catchments_view(tiles: str) -> None:
 def _catchments(run_catchments, data, source, centres, cost, beta, limit, cell):
     """Huff for the page's choices: the bundled circles over census cells (Chongqing only),
     or the detected clusters over the data's residents."""
-    import tempfile
-    from pathlib import Path
-
     network = data["network"] if cost == "walk" else None
     common = dict(network=network, max_km=limit, max_minutes=limit, beta=beta, cell_m=cell)
     if source == "bundled":
         return run_catchments(demand="census", datum=data["datum"], **common)
-    with tempfile.TemporaryDirectory() as tmp:
-        f = Path(tmp) / "centres.geojson"
-        centres[["name", "pois", "geometry"]].to_file(f)
-        return run_catchments(centres=f, name_column="name", attractiveness="column:pois",
-                              demand=data.get("demand") or "buildings", datum=data["datum"],
-                              osm_file=data["network"], **common)
+    return run_catchments(centres=centres[["name", "pois", "geometry"]], name_column="name",
+                          attractiveness="column:pois", demand=data.get("demand") or "buildings",
+                          datum=data["datum"], osm_file=data["network"], **common)
 
 
 def service_view(tiles: str) -> None:
