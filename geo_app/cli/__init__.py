@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity", type=float, help="mclp: residents one hub can serve at most")
     p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the exact solver")
     p.add_argument("--heuristic", action="store_true", help="greedy + swaps only, no MIP")
+    p.add_argument("--by", choices=("district",),
+                   help="solve each district of --quotas on its own (its 'max' sites), in "
+                        "parallel with --scheduler; the union is evaluated over the whole area")
+    p.add_argument("--scheduler", help="with --by: local, local:N or tcp://HOST:PORT (Dask)")
     p.set_defaults(func=siting.cmd_site)
 
     p = sub.add_parser("evaluate", help="gains of a proposed set of sites")

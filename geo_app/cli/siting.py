@@ -60,6 +60,8 @@ def cmd_site(args: argparse.Namespace) -> int:
         say(0.3, "coverage sets")
         run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
                       speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+        if args.by:
+            return _site_by_district(args, net, graph, demand, existing, candidates, say)
         groups = lo = hi = None
         if args.quotas:
             groups, lo, hi, _ = district_groups(run.candidates, load_districts(),
@@ -102,3 +104,68 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     _print_run(summary, table)
     print(f"wrote {args.out} (layers: sites, summary, uncovered)")
     return 0
+
+
+def _site_by_district(args, net, graph, demand, existing, candidates, say) -> int:
+    """``geo-app site --by district``: each district of the quota table on its own."""
+    import pandas as pd
+
+    from geo_app.errors import InputError
+    from geo_app.io.export import write_gpkg_layers
+    from geo_app.workflows.sharding import client_for, site_by_zone
+    from geo_app.workflows.siting import (
+        evaluation_result,
+        prepare,
+        sites_frame,
+        summary_frame,
+        uncovered_frame,
+    )
+    from layers import load_districts
+
+    if not args.quotas:
+        raise InputError("--by district needs --quotas (district, min, max): each district "
+                         "gets its 'max' sites")
+    quotas = pd.read_csv(args.quotas, dtype={"district": str})
+    missing = {"district", "max"} - set(quotas.columns)
+    if missing:
+        raise InputError(f"{args.quotas}: no column {', '.join(sorted(missing))}")
+    districts = load_districts()
+    col = "adcode" if quotas["district"].str.fullmatch(r"\d{6}").all() else "name_zh"
+    unknown = sorted(set(quotas["district"]) - set(districts[col].astype(str)))
+    if unknown:
+        raise InputError(f"{args.quotas}: unknown district(s) {', '.join(unknown)}")
+    quota = dict(zip(quotas["district"], pd.to_numeric(quotas["max"]).fillna(0).astype(int)))
+    client = client_for(args.scheduler) if args.scheduler else None
+    try:
+        say(0.3, "districts")
+        chosen, records = site_by_zone(
+            net, demand, candidates, existing, districts, col, quota,
+            minutes=args.minutes, speed_m_s=args.speed, max_snap_m=args.max_snap_m,
+            time_limit_s=args.time_limit, exact=not args.heuristic, crs=graph.crs,
+            reach_speed_m_s=graph.max_straight_speed_m_s, client=client,
+            progress=lambda f, m: say(0.3 + 0.5 * f, m))
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    if not len(chosen):
+        raise InputError("no district of the quota table has candidates and a positive 'max'")
+    say(0.85, "evaluating the union")
+    run = prepare(graph, demand, candidates.iloc[chosen], existing=existing,
+                  minutes=args.minutes, speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+    result = evaluation_result(run)
+    sites = sites_frame(run, result)
+    summary = summary_frame(run, result, "mclp by district")
+    table = pd.DataFrame([{k: v for k, v in r.items() if k != "sites"} | {"chosen": len(r["sites"])}
+                          for r in records])
+    write_gpkg_layers({"sites": sites, "summary": summary, "by_district": table,
+                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+    for r in table.itertuples():
+        print(f"  {r.zone}: {r.chosen} of {r.asked} sites, newly covered {r.value:,.0f} "
+              f"(bound {r.bound:,.0f}, {r.solver} {r.status})")
+    _print_run(summary, sites)
+    print(f"wrote {args.out} (layers: sites, summary, by_district, uncovered)")
+    return 0
+

@@ -266,3 +266,75 @@ def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m:
         parts = [done[k] for k in range(len(shards))]
     log.info("%d shards in %.1f s", len(parts), time.perf_counter() - started)
     return parts
+
+
+# --- siting by district -----------------------------------------------------------------------
+def site_zone(inputs: dict, *, n: int, minutes: float, speed_m_s: float, max_snap_m: float,
+              objective: str, target_share: float, time_limit_s: float, exact: bool,
+              crs: str) -> dict:
+    """One zone's siting (runs on a worker): its residents, its candidates, the network
+    around it and the existing facilities within reach; returns the chosen candidates'
+    positions in the whole candidate layer and the solver's figures."""
+    from geo_app.workflows.graphs import walk_graph_from_network
+    from geo_app.workflows.siting import prepare, solve
+
+    g = walk_graph_from_network(inputs["net"], speed_m_s=speed_m_s, crs=crs)
+    run = prepare(g, inputs["demand"], inputs["candidates"], existing=inputs["existing"],
+                  minutes=minutes, speed_m_s=speed_m_s, max_snap_m=max_snap_m)
+    usable = int(run.cand_snap.on_network.sum())
+    k = min(n, usable)
+    result = solve(run, n=k, objective=objective, target_share=target_share,
+                   time_limit_s=time_limit_s, exact=exact)
+    return {"zone": inputs["zone"], "sites": inputs["candidate_rows"][result.sites],
+            "value": result.objective, "bound": result.bound, "gap": result.gap,
+            "solver": result.solver, "status": result.status, "asked": n, "usable": usable,
+            "residents": float(run.weights.sum()), "seconds": result.seconds}
+
+
+def site_by_zone(net, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, existing,
+                 zones: gpd.GeoDataFrame, name_column: str, quota: Mapping[str, int], *,
+                 minutes: float, speed_m_s: float, max_snap_m: float, objective: str = "mclp",
+                 target_share: float = 0.9, time_limit_s: float = 10.0, exact: bool = True,
+                 crs: str, reach_speed_m_s: float, client=None,
+                 progress: Callable | None = None) -> tuple[np.ndarray, list[dict]]:
+    """Each zone with a quota solved on its own (in parallel on the Dask ``client``): at most
+    ``quota[zone]`` sites among its candidates for its residents, existing facilities within
+    reach counted. Returns the chosen candidates (positions, zones in quota order) and one
+    record per zone. Residents near a border can also be reached from the next zone's sites;
+    the caller evaluates the union of the choices over the whole area."""
+    say = progress or (lambda f, m: None)
+    reach = minutes * 60.0 * max(reach_speed_m_s, speed_m_s)
+
+    def owner(points: gpd.GeoDataFrame) -> np.ndarray:
+        j = gpd.sjoin(points[["geometry"]].reset_index(drop=True),
+                      zones[[name_column, "geometry"]], how="left", predicate="within")
+        j = j[~j.index.duplicated(keep="first")]
+        return j[name_column].astype(str).reindex(range(len(points))).to_numpy()
+
+    own_d, own_c = owner(demand), owner(candidates)
+    layers = Layers.of(net, existing if existing is not None else demand.iloc[:0], demand, crs)
+    tasks = []
+    for zone, n in quota.items():
+        rows_c = np.flatnonzero(own_c == zone)
+        if n <= 0 or not len(rows_c):
+            continue
+        shard = Shard(zone, zones.loc[zones[name_column].astype(str) == zone].geometry.iloc[0],
+                      np.flatnonzero(own_d == zone), np.zeros(0, np.int64),
+                      np.zeros(0, np.int64))
+        cut = shard_inputs(shard, layers, reach_m=reach, max_snap_m=max_snap_m)
+        tasks.append(({"zone": zone, "net": cut["net"], "demand": cut["demand"],
+                       "candidates": candidates.iloc[rows_c].reset_index(drop=True),
+                       "candidate_rows": rows_c,
+                       "existing": cut["facilities"] if existing is not None else None}, n))
+    kw = dict(minutes=minutes, speed_m_s=speed_m_s, max_snap_m=max_snap_m, objective=objective,
+              target_share=target_share, time_limit_s=time_limit_s, exact=exact, crs=crs)
+    if client is None:
+        records = []
+        for k, (inputs, n) in enumerate(tasks):
+            say(k / max(len(tasks), 1), f"{inputs['zone']} ({k + 1} of {len(tasks)})")
+            records.append(site_zone(inputs, n=n, **kw))
+    else:
+        futures = [client.submit(site_zone, inputs, n=n, pure=False, **kw) for inputs, n in tasks]
+        records = client.gather(futures)
+    chosen = np.concatenate([r["sites"] for r in records]) if records else np.zeros(0, np.int64)
+    return chosen.astype(np.int64), records

@@ -194,3 +194,30 @@ def test_bad_shard_options_are_refused(districts_case, tmp_path, cli):
     assert r.returncode == 2 and "expected local, local:N or tcp://HOST:PORT" in r.stderr
     r = cli.run("coverage", *_args(districts_case, tmp_path / "x.gpkg"), "--by", "township")
     assert r.returncode == 2 and "townships need --townships" in r.stderr
+
+
+def test_site_by_district(districts_case, tmp_path, cli):
+    """Each district of the quota table solved on its own (here and on a LocalCluster): the
+    union is evaluated over the whole area, never beats the joint optimum with the same
+    quotas, and each district's choice is optimal for its own residents."""
+    quotas = tmp_path / "quotas.csv"
+    pd.DataFrame({"district": ["九龙坡区", "渝中区", "南岸区"], "min": [1, 1, 1],
+                  "max": [2, 3, 2]}).to_csv(quotas, index=False)
+    common = ("--network", districts_case / "streets.geojson", "--demand",
+              districts_case / "demand.csv", "--candidates", "grid:400", "--minutes", 5,
+              "--quotas", quotas)
+    cli("site", *common, "--by", "district", "--out", tmp_path / "here.gpkg")
+    cli("site", *common, "--by", "district", "--scheduler", "local:2", "--out",
+        tmp_path / "dask.gpkg")
+    cli("site", *common, "--n", 7, "--out", tmp_path / "joint.gpkg")
+    here = gpd.read_file(tmp_path / "here.gpkg", layer="sites")
+    dask = gpd.read_file(tmp_path / "dask.gpkg", layer="sites")
+    assert sorted(here["name"]) == sorted(dask["name"]) and len(here) == 7
+    by = gpd.read_file(tmp_path / "here.gpkg", layer="by_district")
+    assert dict(zip(by["zone"], by["chosen"])) == {"九龙坡区": 2, "渝中区": 3, "南岸区": 2}
+    assert (by["status"] == "Optimal").all() and (by["gap"] <= 1e-9).all()
+    union = gpd.read_file(tmp_path / "here.gpkg", layer="summary")["newly_covered"].iloc[0]
+    joint = gpd.read_file(tmp_path / "joint.gpkg", layer="summary")["newly_covered"].iloc[0]
+    assert union <= joint + 1e-6 and union >= by["value"].sum() - 1e-6
+    r = cli.run("site", *common[:-2], "--by", "district", "--out", tmp_path / "x.gpkg")
+    assert r.returncode == 2 and "--by district needs --quotas" in r.stderr
