@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--tiles", choices=TILES, default="blank",
                    help="initial base map (both stay selectable): blank works offline")
     o.add_argument("--layers", nargs="*", help="point layers to draw (default: all)")
-    o.set_defaults(func=base.cmd_map_overview)
+    o.set_defaults(func=base.cmd_map_overview, out_suffixes=(".html", ".htm"))
 
     coverage.add_commands(sub)
 
@@ -64,12 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="solve each district of --quotas on its own (its 'max' sites), in "
                         "parallel with --scheduler; the union is evaluated over the whole area")
     p.add_argument("--scheduler", help="with --by: local, local:N or tcp://HOST:PORT (Dask)")
-    p.set_defaults(func=siting.cmd_site)
+    p.set_defaults(func=siting.cmd_site, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("evaluate", help="gains of a proposed set of sites")
     siting_common(p)
     p.add_argument("--sites", required=True, help="the proposed sites (points or polygons)")
-    p.set_defaults(func=siting.cmd_evaluate)
+    p.set_defaults(func=siting.cmd_evaluate, out_suffixes=(".gpkg",))
 
     from geo_app.cli.clusters import add_commands
 
@@ -79,6 +79,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=base.cmd_serve)
     return parser
+
+
+# what each output option may be; --out of coverage is checked by its command (it also takes
+# .parquet and folders)
+OUTPUT_SUFFIXES = {"map": (".html", ".htm"), "density": (".tif", ".tiff")}
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path whose extension, kind or folder would fail."""
+    from geo_app.io.files import check_output
+
+    wanted = {"out": getattr(args, "out_suffixes", None), **OUTPUT_SUFFIXES}
+    for name, suffixes in wanted.items():
+        value = getattr(args, name, None)
+        if value is not None and suffixes:
+            check_output(value, suffixes)
+
+
+def stop_on_sigterm() -> None:
+    """Let SIGTERM stop a command the way Ctrl+C does, so that half-written temporary files
+    are removed (the atomic writer cleans up on any interruption)."""
+    import signal
+    import threading
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
 
 
 def _show_warning(original):
@@ -109,7 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("always", GeoAppWarning)
         warnings.showwarning = _show_warning(warnings.showwarning)
+        stop_on_sigterm()
         try:
+            check_outputs(args)
             return args.func(args)
         except (GeoAppError, ValueError, OSError, KeyError) as exc:
             if args.debug:

@@ -198,7 +198,7 @@ def add_commands(sub) -> None:
                    help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
     p.add_argument("--category-column", default="category", help="category column of a user file")
     _common(p)
-    p.set_defaults(func=_cmd_clusters)
+    p.set_defaults(func=_cmd_clusters, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("catchments", help="business-circle catchments (Huff model)")
     p.add_argument("--centres", type=Path,
@@ -224,7 +224,7 @@ def add_commands(sub) -> None:
                    help="straight line: nobody travels farther than this (km)")
     p.add_argument("--cell-m", type=float, default=1000.0, help="side of the residents' cells (m)")
     _common(p)
-    p.set_defaults(func=_cmd_catchments)
+    p.set_defaults(func=_cmd_catchments, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots of points on a grid, "
                        "and their kernel density")
@@ -241,7 +241,7 @@ def add_commands(sub) -> None:
     p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
     p.add_argument("--category-column", default="category", help="category column of a user file")
     _common(p)
-    p.set_defaults(func=_cmd_hotspots)
+    p.set_defaults(func=_cmd_hotspots, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("service-areas", help="drive-time service areas around logistics bases")
     p.add_argument("--network", required=True, type=Path,
@@ -251,4 +251,4 @@ def add_commands(sub) -> None:
     p.add_argument("--name-column", help="name column of --bases")
     p.add_argument("--minutes", default="15,30,45", help="drive times, comma-separated")
     _common(p)
-    p.set_defaults(func=_cmd_service_areas)
+    p.set_defaults(func=_cmd_service_areas, out_suffixes=(".gpkg",))

@@ -97,10 +97,12 @@ def _run(args: argparse.Namespace, say):
 
 def _check_out(out: str) -> None:
     from geo_app.io.export import output_kind
-    from geo_app.io.files import check_output_path
+    from geo_app.io.files import check_output
 
-    output_kind(out)  # refuse an unknown format or a non-file before any work
-    check_output_path(out)
+    if output_kind(out) == "gpkg":  # refuse an unknown format or a non-file before any work
+        check_output(out, (".gpkg",))
+    elif not str(out).endswith(("/", "\\")) and not Path(out).is_dir():
+        check_output(out, (".parquet",))
 
 
 def cmd_coverage(args: argparse.Namespace) -> int:

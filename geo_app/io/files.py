@@ -53,6 +53,41 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
+def _is_write_error(exc: Exception) -> bool:
+    """Whether a writer failed for the file's sake (disk full, permissions, GDAL/SQLite write
+    errors) rather than for a bug."""
+    if isinstance(exc, OSError):
+        return True
+    name = type(exc).__name__
+    return name in ("DataSourceError", "DataLayerError", "FieldError", "GeometryError",
+                    "CRSError", "RasterioIOError", "OperationalError", "DatabaseError",
+                    "ArrowIOError") or "commit transaction" in str(exc)
+
+
+def check_output(path: str | Path, suffixes: tuple[str, ...]) -> Path:
+    """Check an output path before any work: its extension is one of ``suffixes`` (which
+    decide the format), it names a regular file or a new one, and its folder (or the nearest
+    existing parent) can be written. Raises :class:`~geo_app.errors.OutputError`."""
+    path = Path(path)
+    if not path.name.lower().endswith(tuple(s.lower() for s in suffixes)):
+        raise OutputError(f"{path}: the extension decides the format; use "
+                          f"{' or '.join(suffixes)}")
+    check_output_path(path)
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: {folder} is not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".geo-app-probe.", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: the folder {folder} cannot be written "
+                          f"({exc.strerror or exc})") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
 def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: str = "", *,
                        overwrite: bool = True) -> Path:
     """Run ``write(tmp)`` on a fresh name next to ``path`` (ending ``suffix``, e.g. ".gpkg" for
@@ -77,7 +112,15 @@ def replace_atomically(path: str | Path, write: Callable[[str], None], suffix: s
             os.replace(tmp, path)
         else:
             _link_unless_exists(tmp, path)
-    except BaseException:
+    except Exception as exc:
+        Path(tmp).unlink(missing_ok=True)
+        made_nothing = isinstance(exc, FileNotFoundError) and exc.filename == tmp
+        if isinstance(exc, OutputError) or made_nothing or not _is_write_error(exc):
+            raise
+        reason = str(exc).replace(tmp, str(path)) or type(exc).__name__
+        raise OutputError(f"{path}: could not be written ({reason}); nothing was changed "
+                          "there") from exc
+    except BaseException:  # interrupted (Ctrl+C, SIGTERM): leave nothing behind
         Path(tmp).unlink(missing_ok=True)
         raise
     Path(tmp).unlink(missing_ok=True)  # the second name of a linked file
