@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geo_app.cli import base, coverage, siting
+from geo_app.cli import base, checks, coverage, siting
 from geo_app.labels import LANGS
 
 
@@ -40,9 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--demand", required=True, help="as for geo-app coverage")
         q.add_argument("--existing", help="existing facilities (counted as already covering)")
         q.add_argument("--category", help="only existing facilities of this category")
-        q.add_argument("--minutes", type=float, default=15.0, help="walking threshold (min)")
-        q.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s")
-        q.add_argument("--max-snap-m", type=float, default=500.0,
+        q.add_argument("--minutes", type=checks.MINUTES, default=15.0,
+                       help="walking threshold (min)")
+        q.add_argument("--speed", type=checks.from_settings("walk_speed_m_s"), default=1.0,
+                       help="walking speed, m/s")
+        q.add_argument("--max-snap-m", type=checks.from_settings("max_snap_m"), default=500.0,
                        help="points farther than this from the network are off-network (m)")
         q.add_argument("--datum", default="wgs84", help="datum of user files")
         q.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
@@ -52,13 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--candidates", required=True,
                    help="a file of candidate sites, grid:METRES for a grid over the network, or "
                         "osm for community/public buildings and vacant land in the OSM network file")
-    p.add_argument("--n", type=int, help="number of sites (mclp, pmedian; a cap for cover)")
+    p.add_argument("--n", type=checks.number(1, integer=True),
+                   help="number of sites (mclp, pmedian; a cap for cover)")
     p.add_argument("--objective", choices=("mclp", "cover", "pmedian"), default="mclp")
-    p.add_argument("--target-share", type=float, default=0.9,
+    p.add_argument("--target-share", type=checks.number(0, 1, lo_open=True), default=0.9,
                    help="cover: share of residents to reach (0–1)")
     p.add_argument("--quotas", type=Path, help="CSV of district (name or code), min, max sites")
-    p.add_argument("--capacity", type=float, help="mclp: residents one hub can serve at most")
-    p.add_argument("--time-limit", type=float, default=10.0, help="seconds for the exact solver")
+    p.add_argument("--capacity", type=checks.number(0, lo_open=True),
+                   help="mclp: residents one hub can serve at most")
+    p.add_argument("--time-limit", type=checks.number(0, 86_400, lo_open=True), default=10.0,
+                   help="seconds for the exact solver")
     p.add_argument("--heuristic", action="store_true", help="greedy + swaps only, no MIP")
     p.add_argument("--by", choices=("district",),
                    help="solve each district of --quotas on its own (its 'max' sites), in "
@@ -76,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(sub)
 
     p = sub.add_parser("serve", help="start the Streamlit app")
-    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--port", type=checks.number(1, 65_535, integer=True), default=8501)
     p.set_defaults(func=base.cmd_serve)
     return parser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo_app.cli import checks
 from geo_app.cli.progress import progress_bar
 from geo_app.labels import LANGS
 
@@ -193,8 +194,9 @@ def add_commands(sub) -> None:
                    help="an .osm.pbf/.osm file (its amenity/shop/office/tourism/leisure/healthcare/"
                         "craft features) or a CSV/vector file with a category column")
     p.add_argument("--method", choices=("dbscan", "hdbscan"), default="dbscan")
-    p.add_argument("--eps", type=float, default=150.0, help="DBSCAN radius in metres (default 150)")
-    p.add_argument("--min-samples", type=int, default=10,
+    p.add_argument("--eps", type=checks.POSITIVE_M, default=150.0,
+                   help="DBSCAN radius in metres (default 150)")
+    p.add_argument("--min-samples", type=checks.number(2, integer=True), default=10,
                    help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
     p.add_argument("--category-column", default="category", help="category column of a user file")
     _common(p)
@@ -216,13 +218,15 @@ def add_commands(sub) -> None:
                    help="equal, pois (points of interest within 500 m, needs --pois) or "
                         "column:NAME (e.g. floor area)")
     p.add_argument("--pois", type=Path, help="points of interest for --attractiveness pois")
-    p.add_argument("--alpha", type=float, default=1.0, help="attractiveness exponent")
-    p.add_argument("--beta", type=float, default=2.0, help="distance-decay exponent")
-    p.add_argument("--max-minutes", type=float, default=60.0,
+    p.add_argument("--alpha", type=checks.number(0), default=1.0, help="attractiveness exponent")
+    p.add_argument("--beta", type=checks.number(0, lo_open=True), default=2.0,
+                   help="distance-decay exponent")
+    p.add_argument("--max-minutes", type=checks.number(0, 1_440, lo_open=True), default=60.0,
                    help="network: nobody travels longer than this (minutes)")
-    p.add_argument("--max-km", type=float, default=20.0,
+    p.add_argument("--max-km", type=checks.number(0, 1_000, lo_open=True), default=20.0,
                    help="straight line: nobody travels farther than this (km)")
-    p.add_argument("--cell-m", type=float, default=1000.0, help="side of the residents' cells (m)")
+    p.add_argument("--cell-m", type=checks.number(10, 100_000), default=1000.0,
+                   help="side of the residents' cells (m)")
     _common(p)
     p.set_defaults(func=_cmd_catchments, out_suffixes=(".gpkg",))
 
@@ -230,14 +234,17 @@ def add_commands(sub) -> None:
                        "and their kernel density")
     p.add_argument("--points", required=True, type=Path, help="as for geo-app clusters")
     p.add_argument("--grid", choices=("h3", "square"), default="h3")
-    p.add_argument("--cell-m", type=float, default=250.0,
+    p.add_argument("--cell-m", type=checks.number(10, 100_000), default=250.0,
                    help="cell size in metres: square side or hexagon width (default 250)")
     p.add_argument("--weight", help="sum this column instead of counting points")
     p.add_argument("--category", nargs="*", help="only points of these categories or sectors")
-    p.add_argument("--permutations", type=int, help="default 999, 9,999 above 1,000 cells")
-    p.add_argument("--alpha", type=float, default=0.05, help="false-discovery rate (default 0.05)")
+    p.add_argument("--permutations", type=checks.number(99, 99_999, integer=True),
+                   help="default 999, 9,999 above 1,000 cells")
+    p.add_argument("--alpha", type=checks.number(0, 1, lo_open=True, hi_open=True), default=0.05,
+                   help="false-discovery rate (default 0.05)")
     p.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
-    p.add_argument("--bandwidth", type=float, default=300.0, help="kernel density bandwidth (m)")
+    p.add_argument("--bandwidth", type=checks.POSITIVE_M, default=300.0,
+                   help="kernel density bandwidth (m)")
     p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
     p.add_argument("--category-column", default="category", help="category column of a user file")
     _common(p)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo_app.cli import checks
+
 
 def coverage_options(p: argparse.ArgumentParser) -> None:
     """The options of ``coverage`` (and ``batch coverage``)."""
@@ -20,11 +22,13 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True,
                    help="result.gpkg (GeoPackage), result.parquet or a folder/ (GeoParquet, "
                         "one file per layer)")
-    p.add_argument("--minutes", type=float, help="one threshold for every category "
+    p.add_argument("--minutes", type=checks.MINUTES, help="one threshold for every category "
                    "(default: each basket category's life-circle level, 15 min for others)")
-    p.add_argument("--speed", type=float, default=1.0, help="walking speed, m/s (default 1.0)")
-    p.add_argument("--steps-speed", type=float, default=0.5, help="speed on steps, m/s")
-    p.add_argument("--max-snap-m", type=float, default=500.0,
+    p.add_argument("--speed", type=checks.from_settings("walk_speed_m_s"), default=1.0,
+                   help="walking speed, m/s (default 1.0)")
+    p.add_argument("--steps-speed", type=checks.from_settings("steps_speed_m_s"), default=0.5,
+                   help="speed on steps, m/s")
+    p.add_argument("--max-snap-m", type=checks.from_settings("max_snap_m"), default=500.0,
                    help="points farther than this from the network are off-network (m)")
     p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
                    help="rural uses the 30-minute rural life-circle standard")
@@ -42,7 +46,8 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="run shards on Dask: local or local:N (a LocalCluster of "
                    "N worker processes on this machine) or tcp://HOST:PORT (a running "
                    "scheduler); without it, one process")
-    p.add_argument("--shard-km", type=float, help="shard into square tiles of this side (km; "
+    p.add_argument("--shard-km", type=checks.number(0.1, 1_000),
+                   help="shard into square tiles of this side (km; "
                    "default with --scheduler: four times the longest walk)")
 
 

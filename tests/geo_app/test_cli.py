@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.geo_app.test_maps import readable
 
 
@@ -36,3 +38,20 @@ def test_map_overview_unwritable_path_is_a_clear_error(tmp_path, cli):
     r = cli.run("map", "overview", "--out", str(blocker / "sub" / "x.html"))
     assert r.returncode == 2
     assert "geo-app: error:" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["coverage", "--max-snap-m", "-1"], "argument --max-snap-m: -1 is out of range"),
+    (["coverage", "--minutes", "inf"], "argument --minutes: inf is not a finite number"),
+    (["coverage", "--minutes", "1e9"], "must be more than 0 and at most 180 minutes"),
+    (["coverage", "--speed", "0"], "must be at least 0.1 and at most 3 m/s"),
+    (["hotspots", "--alpha", "2"], "argument --alpha: 2 is out of range"),
+    (["hotspots", "--permutations", "0"], "must be at least 99"),
+    (["clusters", "--eps", "-5"], "argument --eps: -5 is out of range"),
+    (["site", "--n", "2.5"], "'2.5' is not a whole number"),
+    (["site", "--target-share", "1.5"], "argument --target-share: 1.5 is out of range"),
+])
+def test_parameters_are_range_checked_before_any_work(args, message, cli):
+    """Out-of-range values are refused by the parser (exit 2, no traceback, nothing read)."""
+    r = cli.run(*args, "--out", "never.gpkg")
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr

@@ -201,7 +201,7 @@ def test_cli_catchments_on_the_bundled_circles(tmp_path, cli):
     (["--attractiveness", "column:floor_area"], "no column 'floor_area'"),
     (["--attractiveness", "pois"], "needs a points-of-interest layer"),
     (["--attractiveness", "nonsense"], "unknown attractiveness"),
-    (["--cell-m", "-3"], "positive"),
+    (["--cell-m", "-3"], "-3 is out of range: must be at least 10"),
 ])
 def test_cli_catchments_bad_input(tmp_path, args, message, cli):
     demand = tmp_path / "d.csv"

@@ -189,7 +189,7 @@ def test_scheduler_and_two_workers_on_loopback(districts_case, tmp_path, cli):
 
 def test_bad_shard_options_are_refused(districts_case, tmp_path, cli):
     r = cli.run("coverage", *_args(districts_case, tmp_path / "x.gpkg"), "--shard-km", -1)
-    assert r.returncode == 2 and "--shard-km must be a positive" in r.stderr
+    assert r.returncode == 2 and "argument --shard-km: -1 is out of range" in r.stderr
     r = cli.run("coverage", *_args(districts_case, tmp_path / "x.gpkg"), "--scheduler", "lokal")
     assert r.returncode == 2 and "expected local, local:N or tcp://HOST:PORT" in r.stderr
     r = cli.run("coverage", *_args(districts_case, tmp_path / "x.gpkg"), "--by", "township")
