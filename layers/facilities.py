@@ -30,6 +30,7 @@ BASKET_SCHEMA = (
     Column("category"), Column("name_zh"), Column("name_en"),
     Column("level_min", "float", lo=1, hi=120, doc="life-circle level (minutes)"),
     Column("radius_m", "float", required=False, lo=0, hi=5000, doc="standard's service radius"),
+    Column("aliases", required=False, doc="other names of the category in user files, '; '"),
     Column("osm_rules"), Column("source"),
 )
 
@@ -209,11 +210,81 @@ def read_osm_facilities(path: str | Path, basket: pd.DataFrame | None = None) ->
     return facilities_from_features(feats, basket, f"OpenStreetMap ({path.name}), ODbL")
 
 
-def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
-                         on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
-    """Facilities from a user file with a ``category`` column (any category names).
+def _norm(text: str) -> str:
+    """A category name compared without case, spaces, full-width forms or punctuation."""
+    import unicodedata
 
-    Polygons and lines are represented by a point inside them.
+    text = unicodedata.normalize("NFKC", str(text)).casefold()
+    return re.sub(r"[\s_\-·•()()]+", "", text)
+
+
+def _default_minutes() -> float:
+    from geo_app.config import DEFAULT
+
+    return DEFAULT.urban_minutes
+
+
+def category_lookup(basket: pd.DataFrame,
+                    extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Normalised name → basket key: each key, its Chinese and English names and aliases, and
+    ``extra`` (a planner's mapping, value → key, which wins)."""
+    out: dict[str, str] = {}
+    for row in basket.itertuples(index=False):
+        names = [row.category, row.name_zh, row.name_en]
+        aliases = getattr(row, "aliases", "")
+        if isinstance(aliases, str):
+            names += [a for a in aliases.split(";") if a.strip()]
+        for name in names:
+            out.setdefault(_norm(name), row.category)
+    for value, key in (extra or {}).items():
+        out[_norm(value)] = key
+    return out
+
+
+def map_categories(values: pd.Series, basket: pd.DataFrame,
+                   extra: dict[str, str] | None = None) -> tuple[np.ndarray, pd.Series]:
+    """Each value's basket key (by key, name or alias; Amap-style "a;b;c" types by their most
+    specific part first), else the value itself. Returns (categories, counts of the values
+    that matched nothing)."""
+    lookup = category_lookup(basket, extra)
+    uniq = pd.unique(values.astype(str))
+
+    def key_of(value: str) -> str | None:
+        parts = [value, *reversed(re.split(r"[;|/>]", value))] if re.search(r"[;|/>]", value) \
+            else [value]
+        return next((lookup[_norm(p)] for p in parts if _norm(p) in lookup), None)
+
+    found = {v: key_of(v) for v in uniq}
+    mapped = values.astype(str).map(lambda v: found[v] or v.strip()).to_numpy(object)
+    unknown = values.astype(str)[[found[v] is None for v in values.astype(str)]]
+    return mapped, unknown.str.strip().value_counts()
+
+
+def read_category_map(path: str | Path, basket: pd.DataFrame) -> dict[str, str]:
+    """A planner's category mapping: a CSV with ``value`` and ``category`` (a basket key)."""
+    table = pd.read_csv(path, dtype=str, encoding="utf-8-sig").fillna("")
+    missing = {"value", "category"} - set(table.columns)
+    if missing:
+        raise LayerValidationError(str(path), [f"no column {', '.join(sorted(missing))} "
+                                               "(expected value, category)"])
+    keys = set(basket["category"])
+    bad = [f"row {i + 2}, column 'category': {c!r} is not a basket category (one of "
+           f"{', '.join(sorted(keys))})" for i, c in enumerate(table["category"]) if c not in keys]
+    if bad:
+        raise LayerValidationError(str(path), bad)
+    return dict(zip(table["value"], table["category"]))
+
+
+def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
+                         on_bad_rows: str = "raise",
+                         category_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Facilities from a user file with a ``category`` column.
+
+    Values map to the basket by key, Chinese and English name and aliases (case, spaces and
+    full-width forms ignored; see :func:`map_categories`), then by ``category_map``. Values
+    that match nothing keep their own name and the default threshold, with a
+    :class:`~geo_app.errors.DataWarning` listing them. Polygons and lines are represented by
+    a point inside them.
     """
     from layers.userfile import read_user_layer
 
@@ -225,7 +296,18 @@ def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
         raise LayerValidationError(str(path), [f"row {r}, column 'category': empty"
                                                for r in gdf.index[bad]])
     name = gdf["name"].astype(str) if "name" in gdf.columns else pd.Series("", index=gdf.index)
+    mapped, unknown = map_categories(cats, load_basket(), category_map)
+    if len(unknown):
+        from geo_app.errors import DataWarning, warn
+
+        listed = ", ".join(f"'{v}' ({n})" for v, n in unknown.head(10).items())
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        warn(None, f"{path}: {int(unknown.sum())} row(s) in column 'category' match no basket "
+             f"category and keep the {_default_minutes():g}-minute default: {listed}{more}; "
+             "map them with --category-map FILE (CSV: value, category)", DataWarning,
+             key="warn_unknown_categories", stacklevel=3, path=str(path),
+             values=dict(unknown.head(50)))
     return gpd.GeoDataFrame({
-        "category": cats.to_numpy(object), "name": name.to_numpy(object), "osm_id": "",
+        "category": mapped, "name": name.to_numpy(object), "osm_id": "",
         "source": str(path)}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326,
         index=gdf.index)

@@ -27,14 +27,16 @@ def is_osm(path: str | Path) -> bool:
     return str(path).lower().endswith(OSM_SUFFIXES)
 
 
-def load_facilities(path: str | Path, *, datum: str | int = "wgs84") -> gpd.GeoDataFrame:
-    """Facilities from an OSM file (tags mapped to the basket) or a file with ``category``."""
+def load_facilities(path: str | Path, *, datum: str | int = "wgs84",
+                    category_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Facilities from an OSM file (tags mapped to the basket) or a file with ``category``
+    (values mapped to the basket by name and alias, then by ``category_map``)."""
     if is_osm(path):
         fac = read_osm_facilities(path)
         if len(fac) == 0:
             raise ValueError(f"{path}: no OSM feature matches the facility basket")
         return fac
-    return read_user_facilities(path, datum=datum)
+    return read_user_facilities(path, datum=datum, category_map=category_map)
 
 
 def census_total_for(area: shapely.Geometry) -> float | None:

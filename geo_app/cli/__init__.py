@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--demand", required=True, help="as for geo-app coverage")
         q.add_argument("--existing", help="existing facilities (counted as already covering)")
         q.add_argument("--category", help="only existing facilities of this category")
+        q.add_argument("--category-map", type=Path, help="CSV (value, category) for category "
+                       "values of --existing that the basket's names and aliases do not match")
         q.add_argument("--minutes", type=checks.MINUTES, default=15.0,
                        help="walking threshold (min)")
         q.add_argument("--speed", type=checks.from_settings("walk_speed_m_s"), default=1.0,

@@ -34,6 +34,9 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
                    help="rural uses the 30-minute rural life-circle standard")
     p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
                    "bd09 or EPSG:<code>")
+    p.add_argument("--category-map", type=Path, help="CSV (value, category) assigning your "
+                   "category values to basket categories, for values the basket's names and "
+                   "aliases do not match")
     p.add_argument("--townships", type=Path, help="township polygons for the summary")
     p.add_argument("--township-name", default="name", help="name column of --townships")
     p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
@@ -75,7 +78,8 @@ def _run(args: argparse.Namespace, say):
     say(0.0, "reading inputs")
     inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
                                   datum=args.datum, townships=args.townships,
-                                  township_name=args.township_name)
+                                  township_name=args.township_name,
+                                  category_map=category_map_of(args))
     net = inputs.network
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
           f"({args.network})")
@@ -98,6 +102,15 @@ def _run(args: argparse.Namespace, say):
     if sharded:
         print(f"shards: {result.info('shards')}")
     return inputs, result
+
+
+def category_map_of(args: argparse.Namespace) -> dict | None:
+    """The ``--category-map`` file as value → basket key (None without one)."""
+    if getattr(args, "category_map", None) is None:
+        return None
+    from layers.facilities import load_basket, read_category_map
+
+    return read_category_map(args.category_map, load_basket())
 
 
 def _check_out(out: str) -> None:

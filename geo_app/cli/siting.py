@@ -7,15 +7,32 @@ import argparse
 
 def _siting_inputs(args: argparse.Namespace):
     """Network, demand, existing facilities and the prepared siting run for site/evaluate."""
+    import pandas as pd
+
     from layers.network import read_network
     from layers.sources import load_demand, load_facilities
 
     net = read_network(args.network, datum=args.datum)
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments")
     demand = load_demand(args.demand, network=args.network, datum=args.datum)
-    existing = load_facilities(args.existing, datum=args.datum) if args.existing else None
+    from geo_app.cli.coverage import category_map_of
+    from geo_app.errors import InputError
+    from layers.facilities import load_basket, map_categories
+
+    existing = (load_facilities(args.existing, datum=args.datum,
+                                category_map=category_map_of(args)) if args.existing else None)
     if existing is not None and args.category:
-        existing = existing[existing["category"] == args.category]
+        basket = load_basket()
+        have = sorted(set(existing["category"].astype(str)))
+        wanted, unknown = map_categories(pd.Series([args.category]), basket)
+        if len(unknown) and args.category not in have:
+            raise InputError(f"--category {args.category}: no such category (basket: "
+                             f"{', '.join(basket['category'])}; in {args.existing}: "
+                             f"{', '.join(have)})")
+        existing = existing[existing["category"] == wanted[0]]
+        if not len(existing):
+            raise InputError(f"--category {args.category}: {args.existing} has no facility of "
+                             f"that category (it has: {', '.join(have)})")
     return net, demand, existing
 
 

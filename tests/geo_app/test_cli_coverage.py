@@ -152,3 +152,47 @@ def test_failed_run_keeps_earlier_result(inputs, cli):
     r = cli.run("coverage", "--network", net, "--facilities", fac, "--demand", dem, "--out", out)
     assert r.returncode == 2 and "expected a number ≥ 0" in r.stderr
     assert out.read_bytes() == before
+
+
+def test_category_names_map_to_the_basket(inputs, cli):
+    """幼儿园, 养老院, 'kindergarten', ' CHILDCARE ' and an Amap type name all get the basket's
+    5-minute threshold and the same times as the basket keys; unknown values are listed."""
+    tmp, net, fac, dem = inputs
+    clean = tmp / "clean.csv"
+    clean.write_text(f"lon,lat,category\n{LON0},{LAT0},childcare\n"
+                     f"{LON0 + 5 * STEP},{LAT0 + 5 * STEP},elderly_care\n")
+    messy = tmp / "messy.csv"
+    messy.write_text(f"经度,纬度,category\n{LON0},{LAT0},幼儿园\n"
+                     f"{LON0},{LAT0}, CHILDCARE \n"
+                     f"{LON0},{LAT0},科教文化服务;学校;幼儿园\n"
+                     f"{LON0},{LAT0},kindergarten\n"
+                     f"{LON0 + 5 * STEP},{LAT0 + 5 * STEP},养老院\n"
+                     f"{LON0 + 5 * STEP},{LAT0 + 5 * STEP},幼稚所\n")
+    common = ("--network", net, "--demand", dem)
+    cli("coverage", *common, "--facilities", clean, "--out", tmp / "clean.gpkg")
+    r = cli("coverage", *common, "--facilities", messy, "--out", tmp / "messy.gpkg")
+    assert "match no basket category and keep the 15-minute default: '幼稚所' (1)" in r.stderr
+    a = gpd.read_file(tmp / "clean.gpkg", layer="demand")
+    b = gpd.read_file(tmp / "messy.gpkg", layer="demand")
+    for col in ("t_childcare", "t_elderly_care"):
+        np.testing.assert_allclose(a[col], b[col], equal_nan=True)
+    info = gpd.read_file(tmp / "messy.gpkg", layer="run_info").set_index("key")["value"]
+    assert "childcare=5" in info["thresholds_min"] and "幼稚所=15" in info["thresholds_min"]
+    mapping = tmp / "map.csv"
+    mapping.write_text("value,category\n幼稚所,childcare\n", encoding="utf-8")
+    r = cli("coverage", *common, "--facilities", messy, "--category-map", mapping, "--out",
+            tmp / "mapped.gpkg")
+    assert "match no basket category" not in r.stderr
+    bad = tmp / "bad_map.csv"
+    bad.write_text("value,category\n幼稚所,kindergarden\n", encoding="utf-8")
+    r = cli.run("coverage", *common, "--facilities", messy, "--category-map", bad, "--out",
+                tmp / "x.gpkg")
+    assert r.returncode == 2 and "row 2, column 'category': 'kindergarden'" in r.stderr
+
+
+def test_unknown_site_category_is_refused(inputs, cli):
+    tmp, net, fac, dem = inputs
+    r = cli.run("site", "--network", net, "--demand", dem, "--existing", fac, "--category",
+                "clinc", "--candidates", "grid:200", "--n", 1, "--out", tmp / "s.gpkg")
+    assert r.returncode == 2 and "--category clinc: no such category" in r.stderr
+    assert "clinic" in r.stderr
