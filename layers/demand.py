@@ -46,8 +46,9 @@ def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
     """
     from layers.userfile import read_user_layer
 
-    gdf, _ = read_user_layer(path, datum=datum, required_columns=(population_column,),
-                             on_bad_rows=on_bad_rows)
+    gdf, report = read_user_layer(path, datum=datum, required_columns=(population_column,),
+                                  on_bad_rows=on_bad_rows)
+    dropped = [f"row {r}: {why}" for r, why in report.rejected]
     pop = pd.to_numeric(gdf[population_column].astype("string").str.strip(), errors="coerce")
     bad = pop.isna() | (pop < 0)
     if bad.any():
@@ -55,13 +56,56 @@ def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
                     f"{gdf.at[r, population_column]!r}" for r in gdf.index[bad]]
         if on_bad_rows == "raise":
             raise LayerValidationError(str(path), problems)
+        dropped += problems
         gdf, pop = gdf.loc[~bad], pop.loc[~bad]
+    dup = duplicate_rows(gdf, pop)
+    if len(dup):
+        problems = [f"row {r}: {why}" for r, why in dup]
+        if on_bad_rows == "raise":
+            raise LayerValidationError(
+                str(path), problems, fix="these residents would be counted twice: remove the "
+                "repeated rows (or give different homes at one point their own id), or pass "
+                "--on-bad-rows drop to keep the first of each")
+        dropped += problems
+        keep = ~gdf.index.isin([r for r, _ in dup])
+        gdf, pop = gdf.loc[keep], pop.loc[keep]
+    if dropped:
+        warn_dropped(path, dropped)
     ids = gdf["id"].to_numpy(object) if "id" in gdf.columns else gdf.index.to_numpy()
     # an estimate stays one (e.g. residents from buildings, saved and read back)
     estimate = (gdf["estimate"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
                 if "estimate" in gdf.columns else False)
     return gpd.GeoDataFrame({"id": ids, "population": pop.to_numpy(float), "estimate": estimate},
                             geometry=_points_of(gdf.geometry.to_numpy()), crs=4326)
+
+
+def warn_dropped(path, rows: list[str]) -> None:
+    """Say which rows of a file were dropped (``--on-bad-rows drop``), as a DataWarning."""
+    from geo_app.errors import DataWarning, warn
+
+    listed = "; ".join(rows[:10]) + (f"; … and {len(rows) - 10} more" if len(rows) > 10 else "")
+    warn(None, f"{path}: {len(rows)} row(s) dropped: {listed}", DataWarning,
+         key="warn_rows_dropped", stacklevel=4, path=str(path), rows=rows[:100])
+
+
+def duplicate_rows(gdf: gpd.GeoDataFrame, population: pd.Series) -> list[tuple[int, str]]:
+    """Rows that repeat an earlier one: the same ``id`` (where the file has ids), or the same
+    point with the same population (file rows, each with what it repeats)."""
+    out = []
+    if "id" in gdf.columns:
+        ids = gdf["id"].astype("string").str.strip()
+        first = pd.Series(gdf.index, index=gdf.index).groupby(ids.to_numpy()).transform("first")
+        again = ids.notna() & ids.duplicated(keep="first")
+        out += [(r, f"id {ids[r]!r} again (first at row {first[r]})")
+                for r in gdf.index[again.to_numpy()]]
+    else:
+        wkb = gdf.geometry.to_wkb()
+        key = pd.Series(list(zip(wkb, population.round(9))), index=gdf.index)
+        first = pd.Series(gdf.index, index=gdf.index).groupby(key.to_numpy()).transform("first")
+        again = key.duplicated(keep="first") & gdf.geometry.notna()
+        out += [(r, f"the same point and population as row {first[r]}")
+                for r in gdf.index[again.to_numpy()]]
+    return out
 
 
 def read_population_raster(path: str | Path, *, area: shapely.Geometry | None = None,

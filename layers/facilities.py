@@ -288,8 +288,12 @@ def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
     """
     from layers.userfile import read_user_layer
 
-    gdf, _ = read_user_layer(path, datum=datum, required_columns=("category",),
-                             on_bad_rows=on_bad_rows)
+    gdf, report = read_user_layer(path, datum=datum, required_columns=("category",),
+                                  on_bad_rows=on_bad_rows)
+    if report.rejected:
+        from layers.demand import warn_dropped
+
+        warn_dropped(path, [f"row {r}: {why}" for r, why in report.rejected])
     cats = gdf["category"].astype("string").str.strip()
     bad = cats.isna() | (cats == "")
     if bad.any():

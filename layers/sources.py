@@ -28,7 +28,8 @@ def is_osm(path: str | Path) -> bool:
 
 
 def load_facilities(path: str | Path, *, datum: str | int = "wgs84",
-                    category_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+                    category_map: dict[str, str] | None = None,
+                    on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Facilities from an OSM file (tags mapped to the basket) or a file with ``category``
     (values mapped to the basket by name and alias, then by ``category_map``)."""
     if is_osm(path):
@@ -36,7 +37,8 @@ def load_facilities(path: str | Path, *, datum: str | int = "wgs84",
         if len(fac) == 0:
             raise ValueError(f"{path}: no OSM feature matches the facility basket")
         return fac
-    return read_user_facilities(path, datum=datum, category_map=category_map)
+    return read_user_facilities(path, datum=datum, category_map=category_map,
+                                on_bad_rows=on_bad_rows)
 
 
 def census_total_for(area: shapely.Geometry) -> float | None:
@@ -54,7 +56,7 @@ def census_total_for(area: shapely.Geometry) -> float | None:
 
 
 def load_demand(spec: str | Path, *, network: str | Path | None = None,
-                datum: str | int = "wgs84") -> gpd.GeoDataFrame:
+                datum: str | int = "wgs84", on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Demand points from a file, a population raster or ``"buildings"`` (OSM estimate).
 
     ``"buildings"`` reads residential buildings from the ``network`` OSM file; inside
@@ -71,7 +73,7 @@ def load_demand(spec: str | Path, *, network: str | Path | None = None,
                                        total_population=census_total_for(area))
     if str(spec).lower().endswith(RASTER_SUFFIXES):
         return read_population_raster(spec)
-    return read_demand_file(spec, datum=datum)
+    return read_demand_file(spec, datum=datum, on_bad_rows=on_bad_rows)
 
 
 def study_zones(demand: gpd.GeoDataFrame, *, townships: str | Path | None = None,

@@ -16,14 +16,17 @@ MAX_LISTED = 12  # problems spelled out in one message; the rest are counted
 class LayerValidationError(InputError):
     """A layer failed its checks; ``problems`` holds one line per fault."""
 
-    def __init__(self, source: str, problems: Sequence[str]):
+    def __init__(self, source: str, problems: Sequence[str], fix: str = ""):
         self.source = source
         self.problems = list(problems)
+        self.fix = fix
         shown = self.problems[:MAX_LISTED]
         more = len(self.problems) - len(shown)
         text = f"{source}: {len(self.problems)} problem(s)\n  " + "\n  ".join(shown)
         if more:
             text += f"\n  … and {more} more"
+        if fix:
+            text += f"\n  fix: {fix}"
         super().__init__(text)
 
 

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--category", help="only existing facilities of this category")
         q.add_argument("--category-map", type=Path, help="CSV (value, category) for category "
                        "values of --existing that the basket's names and aliases do not match")
+        coverage.on_bad_rows_option(q)
         q.add_argument("--minutes", type=checks.MINUTES, default=15.0,
                        help="walking threshold (min)")
         q.add_argument("--speed", type=checks.from_settings("walk_speed_m_s"), default=1.0,

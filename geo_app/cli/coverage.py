@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import contextmanager
 from pathlib import Path
 
 from geo_app.cli import checks
@@ -37,6 +38,7 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--category-map", type=Path, help="CSV (value, category) assigning your "
                    "category values to basket categories, for values the basket's names and "
                    "aliases do not match")
+    on_bad_rows_option(p)
     p.add_argument("--townships", type=Path, help="township polygons for the summary")
     p.add_argument("--township-name", default="name", help="name column of --townships")
     p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
@@ -76,10 +78,17 @@ def _run(args: argparse.Namespace, say):
     from geo_app.workflows.sharding import client_for
 
     say(0.0, "reading inputs")
-    inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
-                                  datum=args.datum, townships=args.townships,
-                                  township_name=args.township_name,
-                                  category_map=category_map_of(args))
+    with input_warnings() as notes:
+        inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
+                                      datum=args.datum, townships=args.townships,
+                                      township_name=args.township_name,
+                                      category_map=category_map_of(args),
+                                      on_bad_rows=args.on_bad_rows)
+    if notes:  # kept in the result's run info
+        import dataclasses
+
+        inputs = dataclasses.replace(inputs, sources={**inputs.sources,
+                                                      "input_warnings": " | ".join(notes)})
     net = inputs.network
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
           f"({args.network})")
@@ -102,6 +111,30 @@ def _run(args: argparse.Namespace, say):
     if sharded:
         print(f"shards: {result.info('shards')}")
     return inputs, result
+
+
+def on_bad_rows_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--on-bad-rows", choices=("raise", "drop"), default="raise",
+                   help="raise (default): refuse a file with unusable or repeated rows, naming "
+                        "them; drop: leave those rows out, list them as warnings and in the "
+                        "result's run info")
+
+
+@contextmanager
+def input_warnings():
+    """Collect the project's warnings raised while reading inputs (they are still shown)."""
+    import warnings
+
+    from geo_app.errors import GeoAppWarning
+
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeoAppWarning)
+        yield notes
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        if issubclass(w.category, GeoAppWarning):
+            notes.append(str(w.message))
 
 
 def category_map_of(args: argparse.Namespace) -> dict | None:

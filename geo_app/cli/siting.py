@@ -14,13 +14,15 @@ def _siting_inputs(args: argparse.Namespace):
 
     net = read_network(args.network, datum=args.datum)
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments")
-    demand = load_demand(args.demand, network=args.network, datum=args.datum)
+    demand = load_demand(args.demand, network=args.network, datum=args.datum,
+                         on_bad_rows=args.on_bad_rows)
     from geo_app.cli.coverage import category_map_of
     from geo_app.errors import InputError
     from layers.facilities import load_basket, map_categories
 
     existing = (load_facilities(args.existing, datum=args.datum,
-                                category_map=category_map_of(args)) if args.existing else None)
+                                category_map=category_map_of(args),
+                                on_bad_rows=args.on_bad_rows) if args.existing else None)
     if existing is not None and args.category:
         basket = load_basket()
         have = sorted(set(existing["category"].astype(str)))

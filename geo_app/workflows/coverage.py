@@ -308,7 +308,8 @@ class CoverageInputs:
 def load_inputs(network: str | Path, facilities: str | Path | None = None,
                 demand: str | Path | None = None, *, datum: str = "wgs84",
                 townships: str | Path | None = None, township_name: str = "name",
-                category_map: dict[str, str] | None = None) -> CoverageInputs:
+                category_map: dict[str, str] | None = None,
+                on_bad_rows: str = "raise") -> CoverageInputs:
     """Read the inputs of a coverage run.
 
     ``facilities`` defaults to the OSM tags of the ``network`` file and ``demand`` to
@@ -328,8 +329,9 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
     facilities = network if facilities is None else facilities
     demand = "buildings" if demand is None else demand
     net = read_network(network, datum=datum)
-    fac = load_facilities(facilities, datum=datum, category_map=category_map)
-    dem = load_demand(demand, network=network, datum=datum)
+    fac = load_facilities(facilities, datum=datum, category_map=category_map,
+                          on_bad_rows=on_bad_rows)
+    dem = load_demand(demand, network=network, datum=datum, on_bad_rows=on_bad_rows)
     return CoverageInputs(
         net, fac, dem, study_zones(dem, townships=townships, township_name=township_name),
         list(load_basket()["category"]) if is_osm(facilities) else None,

@@ -196,3 +196,29 @@ def test_unknown_site_category_is_refused(inputs, cli):
                 "clinc", "--candidates", "grid:200", "--n", 1, "--out", tmp / "s.gpkg")
     assert r.returncode == 2 and "--category clinc: no such category" in r.stderr
     assert "clinic" in r.stderr
+
+
+def test_duplicated_residents_are_refused_or_dropped(inputs, cli):
+    """100 repeated rows would count residents twice: refused, naming the rows; with
+    --on-bad-rows drop the first of each is kept, the drop said and kept in the run info."""
+    tmp, net, fac, dem = inputs
+    base = pd.read_csv(dem)
+    again = pd.concat([base, base.iloc[[0, 1]]], ignore_index=True)
+    doubled = tmp / "doubled.csv"
+    again.to_csv(doubled, index=False)
+    common = ("--network", net, "--facilities", fac, "--minutes", 3)
+    r = cli.run("coverage", *common, "--demand", doubled, "--out", tmp / "x.gpkg")
+    assert r.returncode == 2 and "row 5: id 'h3' again (first at row 2)" in r.stderr
+    assert "counted twice" in r.stderr and not (tmp / "x.gpkg").exists()
+    no_ids = tmp / "no_ids.csv"
+    again.drop(columns="id").to_csv(no_ids, index=False)
+    r = cli.run("coverage", *common, "--demand", no_ids, "--out", tmp / "y.gpkg")
+    assert r.returncode == 2 and "row 5: the same point and population as row 2" in r.stderr
+    r = cli("coverage", *common, "--demand", doubled, "--on-bad-rows", "drop", "--out",
+            tmp / "d.gpkg")
+    assert "2 row(s) dropped: row 5: id 'h3' again" in r.stderr
+    kept = gpd.read_file(tmp / "d.gpkg", layer="demand")
+    assert list(kept["id"]) == ["h3", "h1", "h2"]
+    assert gpd.read_file(tmp / "d.gpkg", layer="summary")["population"].iloc[0] == 160
+    info = gpd.read_file(tmp / "d.gpkg", layer="run_info").set_index("key")["value"]
+    assert "2 row(s) dropped" in info["source_input_warnings"]
