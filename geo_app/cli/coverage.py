@@ -35,6 +35,8 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
                    help="rural uses the 30-minute rural life-circle standard")
     p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
                    "bd09 or EPSG:<code>")
+    for name in ("network", "facilities", "demand"):
+        p.add_argument(f"--{name}-datum", help=f"datum of --{name} (default: --datum)")
     p.add_argument("--category-map", type=Path, help="CSV (value, category) assigning your "
                    "category values to basket categories, for values the basket's names and "
                    "aliases do not match")
@@ -83,7 +85,10 @@ def _run(args: argparse.Namespace, say):
                                       datum=args.datum, townships=args.townships,
                                       township_name=args.township_name,
                                       category_map=category_map_of(args),
-                                      on_bad_rows=args.on_bad_rows)
+                                      on_bad_rows=args.on_bad_rows,
+                                      network_datum=args.network_datum,
+                                      facilities_datum=args.facilities_datum,
+                                      demand_datum=args.demand_datum)
     if notes:  # kept in the result's run info
         import dataclasses
 

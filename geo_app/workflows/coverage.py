@@ -22,7 +22,7 @@ from analysis.coverage import (
 from analysis.graph import WalkGraph
 from analysis.grids import square_bins, square_polygons
 from geo_app.config import DEFAULT, Settings
-from geo_app.errors import GeoAppWarning, ParameterError
+from geo_app.errors import DataWarning, GeoAppWarning, ParameterError, warn
 from geo_app.io.export import csv_bytes, run_info
 from geo_app.labels import facility_label, t
 from geo_app.workflows.coverage_steps import (  # noqa: F401  (to_metres: used by siting)
@@ -309,7 +309,9 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
                 demand: str | Path | None = None, *, datum: str = "wgs84",
                 townships: str | Path | None = None, township_name: str = "name",
                 category_map: dict[str, str] | None = None,
-                on_bad_rows: str = "raise") -> CoverageInputs:
+                on_bad_rows: str = "raise", network_datum: str | None = None,
+                facilities_datum: str | None = None,
+                demand_datum: str | None = None) -> CoverageInputs:
     """Read the inputs of a coverage run.
 
     ``facilities`` defaults to the OSM tags of the ``network`` file and ``demand`` to
@@ -328,14 +330,41 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
                                  f"OSM tags to take {what} from: give a {what} file")
     facilities = network if facilities is None else facilities
     demand = "buildings" if demand is None else demand
-    net = read_network(network, datum=datum)
-    fac = load_facilities(facilities, datum=datum, category_map=category_map,
+    datums = {"network": network_datum or datum, "facilities": facilities_datum or datum,
+              "demand": demand_datum or datum}
+    net = read_network(network, datum=datums["network"])
+    fac = load_facilities(facilities, datum=datums["facilities"], category_map=category_map,
                           on_bad_rows=on_bad_rows)
-    dem = load_demand(demand, network=network, datum=datum, on_bad_rows=on_bad_rows)
+    dem = load_demand(demand, network=network, datum=datums["demand"], on_bad_rows=on_bad_rows)
+    for layer, path, what in ((fac, facilities, "facilities"), (dem, demand, "demand")):
+        check_datum_against(net, layer, path, datums[what], what)
     return CoverageInputs(
         net, fac, dem, study_zones(dem, townships=townships, township_name=township_name),
         list(load_basket()["category"]) if is_osm(facilities) else None,
         {"network": str(network), "facilities": str(facilities), "demand": str(demand)})
+
+
+def check_datum_against(net, layer: gpd.GeoDataFrame, path, datum, what: str) -> None:
+    """Warn when a user point file declared WGS-84 (or CGCS2000) fits the network's streets
+    markedly better once a GCJ-02 or BD-09 shift is undone (Amap, Tencent, Baidu exports)."""
+    from layers.coords import normalise_datum
+    from layers.datum_check import shift_against_streets
+    from layers.sources import RASTER_SUFFIXES, is_osm
+
+    if is_osm(path) or str(path) == "buildings" or str(path).lower().endswith(RASTER_SUFFIXES):
+        return
+    try:
+        declared = normalise_datum(str(datum))
+    except ValueError:
+        return
+    if declared not in ("wgs84", "cgcs2000"):
+        return
+    found = shift_against_streets(layer, net.edges.geometry.to_numpy())
+    if found is not None:
+        warn(None, f"{path}: looks like {found.datum.upper()} coordinates read as WGS-84 "
+             f"({found.evidence}); declare its datum as {found.datum} (on the command line: "
+             f"--{what}-datum {found.datum})", DataWarning, key="warn_datum_vs_streets",
+             stacklevel=3, path=str(path), datum=found.datum, what=what)
 
 
 def run(inputs: CoverageInputs, *, minutes: float | None = None, speed_m_s: float | None = None,
