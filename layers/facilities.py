@@ -311,7 +311,11 @@ def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
              "map them with --category-map FILE (CSV: value, category)", DataWarning,
              key="warn_unknown_categories", stacklevel=3, path=str(path),
              values=dict(unknown.head(50)))
-    return gpd.GeoDataFrame({
+    out = gpd.GeoDataFrame({
         "category": mapped, "name": name.to_numpy(object), "osm_id": "",
         "source": str(path)}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326,
         index=gdf.index)
+    for col in gdf.columns:  # the user's own columns (capacity, beds …) are kept
+        if col not in out.columns and col != gdf.geometry.name:
+            out[col] = gdf[col].to_numpy()
+    return out

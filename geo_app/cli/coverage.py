@@ -66,6 +66,22 @@ def add_commands(sub) -> None:
                    help="shard by district (inside Chongqing) or by --townships instead of tiles")
     p.set_defaults(func=cmd_coverage)
 
+    a = sub.add_parser("accessibility", help="2SFCA supply per resident by category, and the "
+                       "equity of its spread (Gini, Theil, Palma)")
+    for name, text in (("network", ".osm.pbf, .osm or road centre-lines"),
+                       ("facilities", "as for coverage; a capacity column gives the supply"),
+                       ("demand", "as for coverage")):
+        a.add_argument(f"--{name}", required=True, help=text)
+    a.add_argument("--method", choices=("2sfca", "e2sfca", "g2sfca"), default="2sfca",
+                   help="2SFCA (1 within the catchment), E2SFCA (three zones weighted 1, 0.68, "
+                        "0.22) or G2SFCA (Gaussian kernel)")
+    a.add_argument("--minutes", type=checks.MINUTES, default=15.0, help="catchment (min)")
+    a.add_argument("--capacity-column", help="facility supply: beds, seats, floor area … "
+                   "(default 1 per facility)")
+    a.add_argument("--datum", default="wgs84", help="datum of user files")
+    a.add_argument("--out", required=True, help="GeoPackage to write")
+    a.set_defaults(func=cmd_accessibility, out_suffixes=(".gpkg",))
+
     b = sub.add_parser("batch", help="run a command for every district or township at once")
     kinds = b.add_subparsers(dest="batch_command", required=True)
     q = kinds.add_parser("coverage", help="coverage of every district (or township) of the "
@@ -202,4 +218,29 @@ def cmd_batch_coverage(args: argparse.Namespace) -> int:
         print(f"  {r.zone}: {r.population:,.0f} residents, full basket {100 * r.share_basket:.1f}%")
     where = args.out if len(written) == 1 else f"{len(written)} GeoParquet files at {args.out}"
     print(f"wrote {where} (layers: {', '.join(layers)}) and {csv}")
+    return 0
+
+
+def cmd_accessibility(args: argparse.Namespace) -> int:
+    from geo_app.cli.progress import progress_bar
+    from geo_app.io.export import write_gpkg_layers
+    from geo_app.workflows import coverage as workflow
+    from geo_app.workflows.accessibility import run_accessibility
+
+    with progress_bar("accessibility") as say:
+        say(0.0, "reading inputs")
+        inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
+                                      datum=args.datum)
+        say(0.2, f"{args.method} by category")
+        result = run_accessibility(inputs.network, inputs.facilities, inputs.demand,
+                                   method=args.method, minutes=args.minutes,
+                                   capacity_column=args.capacity_column, zones=inputs.zones)
+        say(0.9, "writing")
+        write_gpkg_layers(result.layers(), args.out)
+    area = result.equity[result.equity["zone_type"] == "study_area"]
+    print(f"{'category':<20}{'per 1,000':>12}{'Gini':>8}{'Theil':>8}{'Palma':>8}")
+    for r in area.itertuples():
+        print(f"{r.category:<20}{r.mean_per_1000:>12.3f}{r.gini:>8.3f}{r.theil:>8.3f}"
+              f"{r.palma:>8.2f}")
+    print(f"wrote {args.out} (layers: demand with access_<category>, supply, equity, run_info)")
     return 0
