@@ -44,7 +44,7 @@ def test_kernels():
 @pytest.mark.parametrize("method", ["2sfca", "e2sfca", "g2sfca"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_equals_pysal_access(method, seed):
-    access = pytest.importorskip("access")
+    import access
     rng = np.random.default_rng(seed)
     n, m, d0 = 400, 30, 900.0
     pop = rng.integers(0, 500, n).astype(float)
