@@ -76,7 +76,20 @@ def band_of_pieces(a: np.ndarray, b: np.ndarray, buffer_m: float = DEFAULT_BUFFE
     r = int(np.ceil(buffer_m / cell))
     yy, xx = np.ogrid[-r:r + 1, -r:r + 1]
     grid = binary_dilation(grid, structure=(xx * xx + yy * yy) <= (buffer_m / cell) ** 2)
-    return shapely.simplify(trace(grid, x0, y1, cell), cell / 2)
+    return simplified(trace(grid, x0, y1, cell), cell / 2)
+
+
+def simplified(geom: shapely.Geometry, tolerance: float) -> shapely.Geometry:
+    """Traced (multi)polygons without their raster staircase: each part simplified on its own
+    (Douglas–Peucker; a city-wide multipolygon simplified as one geometry with topology checks
+    took minutes), keeping a part as traced where simplifying would make it invalid."""
+    parts = shapely.get_parts(geom)
+    if len(parts) == 0:
+        return geom
+    out = shapely.simplify(parts, tolerance, preserve_topology=False)
+    bad = ~shapely.is_valid(out) | shapely.is_empty(out)
+    out[bad] = shapely.simplify(parts[bad], tolerance, preserve_topology=True)
+    return out[0] if len(out) == 1 else shapely.multipolygons(out)
 
 
 def trace(mask: np.ndarray, x0: float, y_top: float, cell: float) -> shapely.Geometry:
