@@ -119,14 +119,15 @@ def parse_maxspeed(values) -> np.ndarray:
 
 
 def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str,
-                       mode: str = "walk") -> StreetNetwork:
-    """Keep walkable (or drivable) edges with finite lengths and the nodes they use."""
+                       mode: str = "walk", *, ruled: bool = False) -> StreetNetwork:
+    """Keep walkable (or drivable) edges with finite lengths and the nodes they use
+    (``ruled``: the caller already applied the walk or drive rules to the ways)."""
     problems = Problems(source)
-    if len(edges) == 0:
+    if len(edges) == 0 and not ruled:
         problems.add("the network has no streets")
         problems.raise_if_any()
-    keep = walkable(edges) if mode == "walk" else drivable(edges)
-    edges = edges.loc[keep]
+    if not ruled:
+        edges = edges.loc[walkable(edges) if mode == "walk" else drivable(edges)]
     if len(edges) == 0 and mode == "drive":
         problems.add("the network has no drivable roads (only footways, paths, steps, "
                      "service, private or motor_vehicle=no ways)")
@@ -135,8 +136,8 @@ def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str,
         problems.add("the network has no walkable streets (only motorways, private or "
                      "foot=no ways)")
         problems.raise_if_any()
-    used = np.unique(np.r_[edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)])
-    nodes = nodes.loc[nodes["node_id"].isin(used), ["node_id", "lon", "lat"]]
+    used = np.r_[edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)]
+    nodes = nodes.loc[nodes["node_id"].isin(used), ["node_id", "lon", "lat"]]  # a hash set
     columns = {
         "u": edges["u"].to_numpy(np.int64), "v": edges["v"].to_numpy(np.int64),
         "length_m": edges["length"].to_numpy(float),
@@ -149,12 +150,43 @@ def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str,
     return StreetNetwork(nodes.reset_index(drop=True), out, source)
 
 
-def read_osm_pbf(path: Path, *, mode: str = "walk") -> StreetNetwork:
-    """Walkable (or, with ``mode="drive"``, drivable) network of a ``.osm.pbf`` extract,
-    read with pyrosm; each row is one segment in its way's node order."""
-    import pyrosm
+def read_osm_pbf(path: Path, *, mode: str = "walk", reader: str = "auto") -> StreetNetwork:
+    """Walkable (or, with ``mode="drive"``, drivable) network of a ``.osm.pbf`` extract;
+    each row is one segment in its way's node order.
+
+    ``reader="auto"`` reads through DuckDB's spatial extension (:mod:`layers.osm_pbf`,
+    about 3x faster than pyrosm on a million-node extract, with less memory) when it is
+    installed, else with pyrosm; ``"duckdb"`` or ``"pyrosm"`` force one. Both give the
+    same network.
+    """
+    from layers import osm_pbf
 
     _check_mode(mode)
+    if reader not in ("auto", "duckdb", "pyrosm"):
+        raise ValueError(f"reader must be 'auto', 'duckdb' or 'pyrosm', got {reader!r}")
+    if reader == "duckdb" or (reader == "auto" and osm_pbf.available()):
+        return _read_pbf_duckdb(path, mode)
+    return _read_pbf_pyrosm(path, mode)
+
+
+def _read_pbf_duckdb(path: Path, mode: str) -> StreetNetwork:
+    from layers import osm_pbf
+
+    tags, rule = (WALK_TAGS, walkable) if mode == "walk" else (DRIVE_TAGS, drivable)
+    try:  # the rules apply to each way once, not to each of its segments
+        nodes, edges, n_pyrosm = osm_pbf.street_tables(path, mode, tags, way_rule=rule)
+    except osm_pbf.PbfReadError as exc:
+        raise LayerValidationError(str(path), [f"not a readable OSM PBF file: {exc}"]) \
+            from None
+    if n_pyrosm == 0:  # the words of the pyrosm reader
+        what = "walkable streets" if mode == "walk" else "drivable roads"
+        raise LayerValidationError(str(path), [f"the extract has no {what}"])
+    return _from_graph_tables(nodes, edges, str(path), mode, ruled=True)
+
+
+def _read_pbf_pyrosm(path: Path, mode: str) -> StreetNetwork:
+    import pyrosm
+
     try:
         osm = pyrosm.OSM(str(path))
         nodes, edges = osm.get_network(network_type="walking" if mode == "walk" else "driving",
@@ -214,6 +246,17 @@ def read_osm_tables(path: Path, *, mode: str = "walk") -> StreetNetwork:
     return _from_elements(elements, str(path), mode)
 
 
+def _shared_vertices(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct points of ``xy`` (rows), sorted by x then y, and the index of each
+    row's point among them: ``np.unique(xy, axis=0, return_inverse=True)``, by hashing
+    the points and sorting only the distinct ones (several times faster)."""
+    codes, uniq = pd.factorize(xy[:, 0] + 1j * xy[:, 1])
+    order = np.lexsort((uniq.imag, uniq.real))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.column_stack([uniq.real[order], uniq.imag[order]]), rank[codes]
+
+
 def read_centrelines(path: Path, *, datum: str | int = "wgs84",
                      mode: str = "walk") -> StreetNetwork:
     """Network from road centre-lines, noded at shared vertices only.
@@ -227,27 +270,35 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
     from layers.userfile import read_user_layer
 
     _check_mode(mode)
-    gdf, _ = read_user_layer(path, datum=datum, geometry_types=("LineString", "MultiLineString"))
-    lines = shapely.get_parts(gdf.geometry.values)
-    part_row = np.repeat(np.arange(len(gdf)), shapely.get_num_geometries(gdf.geometry.values))
+    gdf, _ = read_user_layer(path, datum=datum, geometry_types=("LineString", "MultiLineString"),
+                             use_arrow=True)
+    geoms = np.asarray(gdf.geometry.values)
+    if (shapely.get_type_id(geoms) == 1).all():  # LineStrings only: no parts to split
+        lines, part_row = geoms, np.arange(len(geoms))
+    else:
+        lines = shapely.get_parts(geoms)
+        part_row = np.repeat(np.arange(len(gdf)), shapely.get_num_geometries(geoms))
     xy, seg_line = shapely.get_coordinates(lines, return_index=True)
     same = seg_line[1:] == seg_line[:-1]
     start, end = xy[:-1][same], xy[1:][same]
-    keys, node_of = np.unique(np.round(np.r_[start, end], 9), axis=0, return_inverse=True)
-    node_of = node_of.ravel()
+    keys, node_of = _shared_vertices(np.round(np.r_[start, end], 9))
     u, v = node_of[: len(start)], node_of[len(start):]
     from pyproj import Geod
 
     length = Geod(ellps="WGS84").inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])[2]
     row = part_row[seg_line[:-1][same]]
-    tags = pd.DataFrame(index=np.arange(len(u)))
+    tags = {}
     for c in WALK_TAGS if mode == "walk" else DRIVE_TAGS:
-        if c in gdf.columns:
-            tags[c] = gdf[c].to_numpy()[row]
-    if "highway" not in tags.columns:
-        tags["highway"] = "road"  # no classes given: every centre-line is kept
-    edges = gpd.GeoDataFrame(tags.assign(u=u, v=v, length=length),
-                             geometry=shapely.linestrings(np.stack([start, end], axis=1)),
+        if c in gdf.columns:  # as text once per line, then taken per segment
+            tags[c] = gdf[c].astype("string").array.take(row)
+    if "highway" not in tags:
+        tags["highway"] = np.full(len(u), "road", dtype=object)  # no classes: keep every line
+    if len(lines) == len(start) and (shapely.get_num_coordinates(lines) == 2).all() \
+            and not shapely.has_z(lines).any():
+        segments = lines  # one straight line per segment already (a common export)
+    else:
+        segments = shapely.linestrings(np.stack([start, end], axis=1))
+    edges = gpd.GeoDataFrame({**tags, "u": u, "v": v, "length": length}, geometry=segments,
                              crs=4326)
     nodes = pd.DataFrame({"node_id": np.arange(len(keys), dtype=np.int64),
                           "lon": keys[:, 0], "lat": keys[:, 1]})
@@ -261,7 +312,8 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84",
     """Load a walkable (``mode="walk"``) or drivable (``mode="drive"``) network from a
     local file, chosen by its extension.
 
-    ``.osm.pbf``/``.pbf``: OSM extract (pyrosm); ``.osm``/``.xml``: OSM XML; a GeoPackage
+    ``.osm.pbf``/``.pbf``: OSM extract (:func:`read_osm_pbf`: DuckDB, else pyrosm);
+    ``.osm``/``.xml``: OSM XML; a GeoPackage
     of OSM street tables (an OpenStreetMap download, see
     :func:`layers.osm_fetch.fetch_area_data`); any other vector file the layer loader
     reads (GeoJSON, GeoPackage, Shapefile…): road centre-lines in ``datum``.
