@@ -93,7 +93,7 @@ def add_commands(sub) -> None:
 
 def _run(args: argparse.Namespace, say):
     from geo_app.workflows import coverage as workflow
-    from geo_app.workflows.sharding import client_for
+    from geo_app.workflows.sharding import dask_client
 
     say(0.0, "reading inputs")
     with input_warnings() as notes:
@@ -115,20 +115,13 @@ def _run(args: argparse.Namespace, say):
           f"({args.network})")
     mode = "none" if args.no_isochrones else args.isochrones
     sharded = bool(args.scheduler or args.shard_km or args.by)
-    client = client_for(args.scheduler) if args.scheduler else None
-    try:
+    with dask_client(args.scheduler) as client:
         result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
                               area_type=args.area_type, steps_speed_m_s=args.steps_speed,
                               max_snap_m=args.max_snap_m, isochrones=mode, dem=args.dem,
                               shard_by=(args.by or "tiles") if sharded else None,
                               shard_km=args.shard_km, client=client,
                               progress=lambda f, m: say(0.1 + 0.85 * f, m))
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
     if sharded:
         print(f"shards: {result.info('shards')}")
     return inputs, result

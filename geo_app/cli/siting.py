@@ -131,7 +131,7 @@ def _site_by_district(args, net, graph, demand, existing, candidates, say) -> in
 
     from geo_app.errors import InputError
     from geo_app.io.export import write_gpkg_layers
-    from geo_app.workflows.sharding import client_for, site_by_zone
+    from geo_app.workflows.sharding import dask_client, site_by_zone
     from geo_app.workflows.siting import (
         evaluation_result,
         prepare,
@@ -154,8 +154,7 @@ def _site_by_district(args, net, graph, demand, existing, candidates, say) -> in
     if unknown:
         raise InputError(f"{args.quotas}: unknown district(s) {', '.join(unknown)}")
     quota = dict(zip(quotas["district"], pd.to_numeric(quotas["max"]).fillna(0).astype(int)))
-    client = client_for(args.scheduler) if args.scheduler else None
-    try:
+    with dask_client(args.scheduler) as client:
         say(0.3, "districts")
         chosen, records = site_by_zone(
             net, demand, candidates, existing, districts, col, quota,
@@ -163,12 +162,6 @@ def _site_by_district(args, net, graph, demand, existing, candidates, say) -> in
             time_limit_s=args.time_limit, exact=not args.heuristic, crs=graph.crs,
             reach_speed_m_s=graph.max_straight_speed_m_s, client=client,
             progress=lambda f, m: say(0.3 + 0.5 * f, m))
-    finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
     if not len(chosen):
         raise InputError("no district of the quota table has candidates and a positive 'max'")
     say(0.85, "evaluating the union")

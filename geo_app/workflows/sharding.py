@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -236,6 +237,21 @@ def client_for(scheduler: str | None):
     if scheduler.startswith(("tcp://", "tls://")):
         return Client(scheduler, timeout="10s")
     raise ParameterError(f"--scheduler {scheduler}: expected local, local:N or tcp://HOST:PORT")
+
+
+@contextmanager
+def dask_client(scheduler: str | None):
+    """:func:`client_for` as a context: the client (and a LocalCluster it started) is closed
+    on leaving; ``None`` without a scheduler."""
+    client = client_for(scheduler) if scheduler else None
+    try:
+        yield client
+    finally:
+        if client is not None:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,
