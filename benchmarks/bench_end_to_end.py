@@ -27,7 +27,9 @@ imports, as a user waits for it; peak memory is the child's maximum RSS
 the log-log slope of time against nodes over the sizes run.
 
     python benchmarks/bench_end_to_end.py --quick          # 100k only, ~2-4 min
-    python benchmarks/bench_end_to_end.py                  # 100k, 360k, 1M: about 1.5 h
+    python benchmarks/bench_end_to_end.py --sizes 100k 360k    # everything, ~35 min
+    python benchmarks/bench_end_to_end.py                  # + 1M: 2 h or more (the plain
+                                                           #   script at 1M dominates)
     python benchmarks/bench_end_to_end.py --sizes 360k --parts ours plain
     python benchmarks/bench_end_to_end.py --sizes 1m --parts readers
 
