@@ -77,11 +77,3 @@ def save_upload(kind: str, name: str, data: bytes, directory: str | Path | None 
         write_atomic(target, data)
     return target
 
-
-def __getattr__(name: str):
-    # Earlier module constants, now read from the settings at each use.
-    if name == "UPLOAD_DIR":
-        return Settings.from_env().uploads_path()
-    if name == "MAX_UPLOAD_MB":
-        return Settings.from_env().max_upload_mb
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
