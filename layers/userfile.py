@@ -1,10 +1,16 @@
-"""Read a user's vector or CSV file into a checked GeoDataFrame in EPSG:4326."""
+"""Read a user's table or GIS file into a checked GeoDataFrame in EPSG:4326.
+
+The one entry is :func:`read_user_layer`. Opening the file (encodings, separators, Excel
+sheets, zips, KML, GeoParquet) is :mod:`layers.formats`; which column is which
+(aliases such as 经度/纬度, 名称, 类别, 人口) is :mod:`layers.columns`; safe value
+cleaning (DMS, full-width digits, thousands separators) is :mod:`layers.clean`.
+"""
 
 from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,21 +20,37 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from layers.clean import parse_counts
+from layers.columns import (
+    ATTRIBUTE_ROLES,
+    GEOMETRY_ROLES,
+    NUMERIC_ROLES,
+    ColumnChoiceError,
+    candidates,
+    columns_text,
+    option,
+    resolve_columns,
+)
 from layers.coords import convert_gdf, normalise_datum
 from layers.datum_check import warn_if_shifted
-from layers.validate import LayerValidationError, Problems, file_row
+from layers.formats import open_source
+from layers.table_geometry import check_degrees, missing_geometry_message, table_points
+from layers.tables import TableError
+from layers.validate import LayerValidationError, Problems
 
 log = logging.getLogger(__name__)
 
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".kml", ".fgb", ".gml")
-CSV_SUFFIXES = (".csv", ".txt", ".tsv")
-LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
-LAT_NAMES = ("lat", "latitude", "y", "纬度")
-
-
 @dataclass
 class LoadReport:
-    """What happened while loading a user file."""
+    """What happened while loading a user file.
+
+    ``columns`` maps each role found (lon, lat, location, wkt, name, category, population,
+    capacity, id) to the user's column; ``ambiguous`` the roles left out because columns
+    tie for them (and the caller did not need them); ``cleaned`` has one line per cleaned
+    column;
+    ``skipped`` lists empty rows dropped; ``format``/``encoding``/``separator``/``layer``
+    say how the file was read.
+    """
 
     source: str
     datum: str
@@ -36,6 +58,14 @@ class LoadReport:
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (row, reason)
     repaired: list[int] = field(default_factory=list)  # rows whose geometry make_valid fixed
     warnings: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    ambiguous: dict[str, list[str]] = field(default_factory=dict)  # role: tied columns, unused
+    cleaned: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    format: str = ""
+    encoding: str | None = None
+    separator: str | None = None
+    layer: str | None = None
 
     @property
     def rows_kept(self) -> int:
@@ -44,7 +74,18 @@ class LoadReport:
     def summary(self) -> str:
         text = (f"{self.source}: {self.rows_read} rows read, {self.rows_kept} kept, "
                 f"{len(self.rejected)} rejected, {len(self.repaired)} geometries repaired")
-        return "\n".join([text, *(f"  row {r}: {why}" for r, why in self.rejected[:20]),
+        how = [f"{k} {v!r}" for k, v in (("format", self.format), ("encoding", self.encoding),
+                                          ("separator", self.separator),
+                                          ("layer", self.layer)) if v]
+        cols = ", ".join(f"{role} = '{col}'" for role, col in self.columns.items())
+        return "\n".join([text, *([f"  read as {', '.join(how)}"] if how else []),
+                          *([f"  columns: {cols}"] if cols else []),
+                          *(f"  columns {', '.join(map(repr, c))} could each be the {r}; "
+                            f"none used" for r, c in self.ambiguous.items()),
+                          *([f"  {len(self.skipped)} empty row(s) skipped"]
+                            if self.skipped else []),
+                          *(f"  cleaned: {c}" for c in self.cleaned),
+                          *(f"  row {r}: {why}" for r, why in self.rejected[:20]),
                           *(f"  warning: {w}" for w in self.warnings)])
 
 
@@ -60,80 +101,6 @@ def _source_crs(datum: str | int) -> tuple[str, CRS | None]:
             return "wgs84", None
         return "epsg", crs
     return normalise_datum(text), None
-
-
-def _pick(columns: Sequence[str], wanted: str | None, names: Sequence[str]) -> str | None:
-    if wanted is not None:
-        return wanted if wanted in columns else None
-    lower = {str(c).strip().lower(): c for c in columns}
-    return next((lower[n] for n in names if n in lower), None)
-
-
-def _read_csv(path: Path, problems: Problems, lon_col: str | None,
-              lat_col: str | None) -> tuple[gpd.GeoDataFrame, list[int], list[tuple[int, str]]]:
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    df = None
-    for encoding in ("utf-8-sig", "gb18030"):  # UTF-8, then the GBK family common in China
-        try:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, sep=sep, encoding=encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            problems.add("the file has no header and no rows")
-        except pd.errors.ParserError as exc:
-            problems.add(f"not a readable CSV file: {exc}")
-        problems.raise_if_any()
-    if df is None:
-        problems.add("text is neither UTF-8 nor GBK/GB18030")
-        problems.raise_if_any()
-    lon = _pick(list(df.columns), lon_col, LON_NAMES)
-    lat = _pick(list(df.columns), lat_col, LAT_NAMES)
-    for name, found, wanted in (("longitude", lon, lon_col), ("latitude", lat, lat_col)):
-        if found is None:
-            hint = f"'{wanted}'" if wanted else " or ".join(
-                repr(n) for n in (LON_NAMES if name == "longitude" else LAT_NAMES))
-            problems.add(f"missing {name} column: expected {hint}; "
-                         f"found {', '.join(map(str, df.columns))}")
-    problems.raise_if_any()
-    rows = [file_row(i) for i in range(len(df))]
-    x = pd.to_numeric(df[lon].str.strip(), errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(df[lat].str.strip(), errors="coerce").to_numpy(dtype=float)
-    bad: list[tuple[int, str]] = []
-    for i in np.flatnonzero(~np.isfinite(x) | ~np.isfinite(y)):
-        bad.append((rows[i], f"coordinates ({df[lon].iloc[i]!r}, {df[lat].iloc[i]!r}) "
-                             f"in columns '{lon}', '{lat}' are not numbers"))
-    ok = np.isfinite(x) & np.isfinite(y)
-    geom = np.full(len(df), None, dtype=object)
-    geom[ok] = shapely.points(x[ok], y[ok])
-    return gpd.GeoDataFrame(df.drop(columns=[lon, lat]), geometry=geom), rows, bad
-
-
-def _read_vector(path: Path, problems: Problems, layer: str | None,
-                 use_arrow: bool = False) -> gpd.GeoDataFrame:
-    import pyogrio
-
-    try:
-        layers = pyogrio.list_layers(path)
-    except Exception as exc:  # pyogrio.errors.DataSourceError and friends
-        problems.add(f"cannot be read as a vector file: {str(exc).splitlines()[0]}")
-        problems.raise_if_any()
-    names = [str(n) for n in layers[:, 0]]
-    if layer is None and len(names) > 1:
-        problems.add(f"holds {len(names)} layers ({', '.join(names)}); say which one to read")
-        problems.raise_if_any()
-    if layer is not None and layer not in names:
-        problems.add(f"has no layer {layer!r}; it has {', '.join(names)}")
-        problems.raise_if_any()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return gpd.read_file(path, layer=layer or names[0], engine="pyogrio",
-                                 use_arrow=use_arrow)
-    except Exception as exc:
-        problems.add(f"cannot be read as a vector file: {str(exc).splitlines()[0]}")
-        problems.raise_if_any()
-    raise AssertionError("unreachable")
 
 
 def _check_geometries(gdf: gpd.GeoDataFrame, rows: list[int],
@@ -155,7 +122,8 @@ def _check_geometries(gdf: gpd.GeoDataFrame, rows: list[int],
     for i in np.flatnonzero(invalid):
         reason = shapely.is_valid_reason(geoms[i])
         new = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
-        if new is None or new.is_empty or shapely.get_dimensions(new) != shapely.get_dimensions(geoms[i]):
+        if (new is None or new.is_empty
+                or shapely.get_dimensions(new) != shapely.get_dimensions(geoms[i])):
             bad.append((rows[i], f"invalid geometry ({reason}) that make_valid cannot repair"))
         else:
             fixed[i] = new
@@ -164,11 +132,86 @@ def _check_geometries(gdf: gpd.GeoDataFrame, rows: list[int],
     if geometry_types:
         kinds = gdf.geom_type.to_numpy()
         for i in np.flatnonzero(~missing & ~np.isin(kinds, list(geometry_types))):
-            bad.append((rows[i], f"geometry is a {kinds[i]}, expected {' or '.join(geometry_types)}"))
+            bad.append((rows[i], f"geometry is a {kinds[i]}, "
+                                 f"expected {' or '.join(geometry_types)}"))
     return bad, repaired
 
 
+def _columns(columns: Mapping[str, str] | None, lon_col: str | None,
+             lat_col: str | None) -> dict[str, str]:
+    out = {k: v for k, v in (columns or {}).items() if v}
+    for role, col in (("lon", lon_col), ("lat", lat_col)):
+        if col:
+            out[role] = col
+    return out
+
+
+def _resolve(frame: pd.DataFrame, geo: bool, given: dict[str, str],
+             required: Sequence[str]) -> dict[str, str]:
+    """Roles of the frame's columns: geometry roles only for tables; ambiguity refused for
+    lon/lat and for the roles the caller needs (required or named)."""
+    names = [str(c) for c in frame.columns if not (geo and c == frame.geometry.name)]
+    if geo:
+        named = sorted(set(given) & set(GEOMETRY_ROLES))
+        if named:
+            raise ColumnChoiceError([f"{', '.join(option(r) for r in named)} apply to tables "
+                                     "(CSV, Excel); this file has its own geometry"])
+    roles = ATTRIBUTE_ROLES if geo else GEOMETRY_ROLES + ATTRIBUTE_ROLES
+    strict = {"lon", "lat", *(r for r in ATTRIBUTE_ROLES if r in required)} - set(given)
+    loose = resolve_columns(names, given, roles, ambiguous="skip")
+    for role in strict & set(roles):  # the same resolution, refusing ties for these roles
+        resolve_columns(names, {k: v for k, v in loose.items() if k != role}, [role])
+    return loose
+
+
+def _ties(frame: pd.DataFrame, geo: bool, mapping: dict[str, str]) -> dict[str, list[str]]:
+    """Attribute roles left out because two or more columns tie for them."""
+    names = [str(c) for c in frame.columns if not (geo and c == frame.geometry.name)]
+    out = {}
+    for role in ATTRIBUTE_ROLES:
+        found = [(r, c) for r, c in candidates(names, role) if c not in mapping.values()]
+        if role not in mapping and len(found) > 1 and found[0][0] == found[1][0]:
+            out[role] = [c for r, c in found if r == found[0][0]]
+    return out
+
+
+def _numbers(gdf: gpd.GeoDataFrame, mapping: dict[str, str], needed: set[str],
+             rows: list[int], report: LoadReport) -> list[tuple[int, str]]:
+    """Clean the population/capacity columns to floats; bad values of needed ones are bad rows."""
+    bad = []
+    for role in NUMERIC_ROLES:
+        if role not in mapping:
+            continue
+        col = role if role in gdf.columns and mapping[role] not in gdf.columns else mapping[role]
+        raw = gdf[col]
+        parsed = parse_counts(raw, mapping[role])
+        unread = np.flatnonzero(~np.isfinite(parsed.values))
+        text = raw.iloc[unread].astype("string").fillna("").str.strip().to_numpy(str)
+        if role in needed:
+            for i, value in zip(unread, text):
+                why = "empty, a number is required" if value == "" else (
+                    f"{value[:40]!r} is not a number")
+                bad.append((rows[i], f"column '{mapping[role]}': {why}"))
+        elif (text != "").any():
+            continue  # a column the caller does not use: left as it is
+        gdf[col] = parsed.values
+        note = parsed.note(raw, rows)
+        if note:
+            report.cleaned.append(note)
+    return bad
+
+
+def _rename(gdf: gpd.GeoDataFrame, mapping: dict[str, str],
+            keep: Sequence[str]) -> gpd.GeoDataFrame:
+    """Give the columns of the attribute roles their canonical names, unless that name is
+    taken or the caller asked for the column by its own name."""
+    rename = {col: role for role, col in mapping.items() if role in ATTRIBUTE_ROLES
+              and col != role and role not in gdf.columns and col not in keep}
+    return gdf.rename(columns=rename)
+
+
 def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str | None = None,
+                    columns: Mapping[str, str] | None = None,
                     lon_col: str | None = None, lat_col: str | None = None,
                     required_columns: Sequence[str] = (),
                     geometry_types: Sequence[str] | None = None,
@@ -176,82 +219,122 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
                     districts: gpd.GeoDataFrame | None = None,
                     district_column: str | None = None,
                     use_arrow: bool = False) -> tuple[gpd.GeoDataFrame, LoadReport]:
-    """Read a GeoJSON, GeoPackage, Shapefile, KML or CSV (lon/lat columns) file.
+    """Read a planner's table or GIS file into a GeoDataFrame in EPSG:4326.
+
+    Formats: CSV/TXT/TSV (UTF-8, UTF-8-BOM, UTF-16, GBK/GB18030; any of ``, ; tab |``),
+    Excel ``.xlsx``/``.xls``, GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped at any
+    depth, ``.cpg`` honoured, GBK detected), KML/KMZ, FlatGeobuf, GML, GeoParquet, and zips
+    holding any of these. ``layer`` picks a GeoPackage layer, an Excel sheet or a zip member
+    (``member`` or ``member:inner``) where there are several.
+
+    Tables locate points by longitude/latitude columns, an Amap-style ``location`` column
+    ("lon,lat") or a WKT column. ``columns`` maps roles (lon, lat, location, wkt, name,
+    category, population, capacity, id) to the user's columns (``{"lon": "东经"}``;
+    ``lon_col``/``lat_col`` are shorthands); other roles are found through
+    ``data/gis/column_aliases.csv``. Attribute roles are renamed to their canonical name
+    unless that name exists or the column is in ``required_columns``, which is checked after
+    renaming (so ``population`` is satisfied by a 人口 column). Coordinates with degree signs,
+    DMS, full-width digits and counts with thousands separators are cleaned and reported.
 
     ``datum`` is the source datum of the coordinates ({"wgs84", "cgcs2000", "gcj02",
-    "bd09"} or an EPSG code such as "EPSG:4545", CGCS2000 Gauss-Kruger CM 108E);
-    the result is always EPSG:4326.
-    Rows whose coordinates or geometry cannot be used are raised together as a
+    "bd09"} or an EPSG code such as "EPSG:4545", CGCS2000 Gauss-Kruger CM 108E); a CRS in
+    the file (``.prj``, GeoPackage) is used when no code is declared. Swapped longitude and
+    latitude, and planar numbers without a CRS, are refused with the fix.
+    Rows whose coordinates, counts or geometry cannot be used are raised together as a
     :class:`~layers.LayerValidationError` (``on_bad_rows="raise"``) or dropped and listed
     in the report (``"drop"``). Invalid geometries that ``make_valid`` repairs are kept
     and counted. With ``districts`` given, a layer that looks offset by GCJ-02/BD-09
     gets a :class:`~layers.DatumShiftWarning`.
 
-    ``use_arrow`` reads vector files through Arrow (pyogrio ``use_arrow=True``: columns
-    arrive whole, several times faster on large files; text columns are pandas strings).
+    ``use_arrow`` reads vector files through Arrow (pyogrio ``use_arrow=True``).
 
-    Returns the frame (its index is the row number reported in errors) and a
-    :class:`LoadReport`.
+    Returns the frame (its index is the row number reported in errors: text line, Excel
+    row or feature number) and a :class:`LoadReport`.
     """
     path = Path(path)
     problems = Problems(str(path))
+
+    def refuse(*lines: str):
+        problems.items.extend(lines)
+        problems.raise_if_any()
+
     if on_bad_rows not in ("raise", "drop"):
         raise ValueError(f"on_bad_rows must be 'raise' or 'drop', got {on_bad_rows!r}")
     try:
         kind, crs = _source_crs(datum)
     except ValueError as exc:
-        problems.add(str(exc))
-        problems.raise_if_any()
+        refuse(str(exc))
     if not path.exists():
-        problems.add("file not found")
-        problems.raise_if_any()
+        refuse("file not found")
     if path.is_dir() or path.stat().st_size == 0:
-        problems.add("the file is empty" if path.is_file() else "is a folder, not a file")
-        problems.raise_if_any()
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        gdf, rows, bad = _read_csv(path, problems, lon_col, lat_col)
-    elif suffix in VECTOR_SUFFIXES:
-        gdf = _read_vector(path, problems, layer, use_arrow)
-        rows = list(range(1, len(gdf) + 1))
-        bad = []
+        refuse("the file is empty" if path.is_file() else "is a folder, not a file")
+    given = _columns(columns, lon_col, lat_col)
+    try:
+        table = open_source(path, layer=layer, use_arrow=use_arrow)
+    except TableError as exc:
+        refuse(str(exc))
+    frame = table.frame
+    report = LoadReport(str(path), str(datum), rows_read=len(frame), format=table.format,
+                        encoding=table.encoding, separator=table.separator, layer=table.layer,
+                        skipped=table.skipped)
+    if len(frame) == 0:
+        refuse("the file has no rows")
+    geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+    try:
+        mapping = _resolve(frame, geo, given, required_columns)
+    except ColumnChoiceError as exc:
+        refuse(*exc.problems)
+    rows = list(table.rows)
+    bad: list[tuple[int, str]] = []
+    used: list[str] = []
+    source = "vector"
+    if geo:
+        gdf = frame
     else:
-        problems.add(f"unsupported file type {suffix or '(none)'}: use one of "
-                     f"{', '.join(CSV_SUFFIXES + VECTOR_SUFFIXES)}")
-        problems.raise_if_any()
-    report = LoadReport(str(path), str(datum), rows_read=len(gdf))
-    if len(gdf) == 0:
-        problems.add("the file has no rows")
-        problems.raise_if_any()
+        located = {r: mapping[r] for r in ("lon", "lat") if r in mapping}
+        if len(located) < 2:
+            located = next(({r: mapping[r]} for r in ("location", "wkt") if r in mapping),
+                           located)
+        if not ({"lon", "lat"} <= set(located) or {"location"} & set(located)
+                or {"wkt"} & set(located)):
+            refuse(missing_geometry_message(mapping, [str(c) for c in frame.columns]))
+        geom, bad, used, source = table_points(frame, rows, located, report.cleaned)
+        for role in GEOMETRY_ROLES:
+            if role in mapping and mapping[role] not in used:
+                del mapping[role]  # found but not used (lon/lat win over location and WKT)
+        gdf = gpd.GeoDataFrame(frame.drop(columns=used), geometry=gpd.GeoSeries(geom))
+    report.columns = dict(mapping)
+    report.ambiguous = _ties(frame, geo, mapping)
+    needed = {r for r in NUMERIC_ROLES if r in mapping and (
+        r in required_columns or mapping[r] in required_columns or r in given)}
+    gdf = _rename(gdf, mapping, required_columns)
+    bad += _numbers(gdf, mapping, needed, rows, report)
     missing_cols = [c for c in required_columns if c not in gdf.columns]
     if missing_cols:
-        problems.add(f"missing column(s) {', '.join(missing_cols)}; "
-                     f"found {', '.join(c for c in map(str, gdf.columns) if c != gdf.geometry.name)}")
-        problems.raise_if_any()
+        hint = [option(c) for c in missing_cols if c in ATTRIBUTE_ROLES]
+        refuse(f"missing column(s) {', '.join(missing_cols)}; found "
+               f"{columns_text(c for c in gdf.columns if c != gdf.geometry.name)}"
+               + (f"; name it with {', '.join(hint)}" if hint else ""))
     gdf.index = pd.Index(rows, name="row")
 
     # Coordinate reference: declared datum or CRS against what the file says.
     file_crs = gdf.crs
     if kind == "epsg":
         if file_crs is not None and not CRS(file_crs).equals(crs):
-            problems.add(f"the file says its CRS is {CRS(file_crs).to_string()}, "
-                         f"but datum {datum!r} was declared")
-            problems.raise_if_any()
+            refuse(f"the file says its CRS is {CRS(file_crs).to_string()}, "
+                   f"but datum {datum!r} was declared")
         gdf = gdf.set_crs(crs, allow_override=True)
     elif file_crs is not None and not CRS(file_crs).is_geographic:
         if kind != "wgs84":
-            problems.add(f"the file is projected ({CRS(file_crs).name}); {kind.upper()} applies "
-                         "only to longitude/latitude data")
-            problems.raise_if_any()
+            refuse(f"the file is projected ({CRS(file_crs).name}); {kind.upper()} applies "
+                   "only to longitude/latitude data")
     else:
         gdf = gdf.set_crs(4326, allow_override=True)
     if gdf.crs.is_geographic:
-        xy = shapely.get_coordinates(gdf.geometry.values)
-        if len(xy) and (np.abs(xy[:, 0]).max() > 180 or np.abs(xy[:, 1]).max() > 90):
-            problems.add("coordinates exceed ±180/±90, so they are not degrees: declare the "
-                         "projected CRS as datum='EPSG:<code>' (in Chongqing CGCS2000 3-degree "
-                         "Gauss-Kruger: EPSG:4544 CM 105E, 4545 CM 108E, 4546 CM 111E)")
-            problems.raise_if_any()
+        layer_problems, bad_xy = check_degrees(gdf, rows, used, source)
+        if layer_problems:
+            refuse(*layer_problems)
+        bad += bad_xy
 
     bad_geom, report.repaired = _check_geometries(gdf, rows, geometry_types,
                                                   {r for r, _ in bad})
@@ -259,10 +342,9 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
     if bad and on_bad_rows == "raise":
         raise LayerValidationError(str(path), [f"row {r}: {why}" for r, why in bad])
     report.rejected = bad
-    gdf = gdf.drop(index=[r for r, _ in bad])
+    gdf = gdf.drop(index=sorted({r for r, _ in bad}))
     if len(gdf) == 0:
-        problems.add("no usable rows: every row was rejected")
-        problems.raise_if_any()
+        refuse("no usable rows: every row was rejected")
 
     if kind in ("gcj02", "bd09"):
         gdf = convert_gdf(gdf, kind, "wgs84")

@@ -22,11 +22,14 @@ class LayerValidationError(InputError):
         self.fix = fix
         shown = self.problems[:MAX_LISTED]
         more = len(self.problems) - len(shown)
-        text = f"{source}: {len(self.problems)} problem(s)\n  " + "\n  ".join(shown)
-        if more:
-            text += f"\n  … and {more} more"
-        if fix:
-            text += f"\n  fix: {fix}"
+        if len(self.problems) == 1:  # one fault: one line
+            text = f"{source}: {self.problems[0]}" + (f"; fix: {fix}" if fix else "")
+        else:
+            text = f"{source}: {len(self.problems)} problem(s)\n  " + "\n  ".join(shown)
+            if more:
+                text += f"\n  … and {more} more"
+            if fix:
+                text += f"\n  fix: {fix}"
         super().__init__(text)
 
 

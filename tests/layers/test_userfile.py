@@ -85,8 +85,10 @@ def test_csv_in_chinese_legacy_encoding(tmp_path, encoding):
     path = write_csv(tmp_path / "gbk.csv", text, encoding)
     with pytest.raises(UnicodeDecodeError):
         path.read_text(encoding="utf-8")  # the file really is not UTF-8
-    gdf, _ = read_user_layer(path)
-    assert list(gdf["名称"]) == ["解放碑", "观音桥"]
+    gdf, report = read_user_layer(path)
+    assert list(gdf["name"]) == ["解放碑", "观音桥"]  # 名称 is an alias of name
+    assert report.columns == {"lon": "经度", "lat": "纬度", "name": "名称"}
+    assert report.encoding in ("gbk", "gb18030")
     assert list(gdf["备注"]) == ["渝中区商圈", "江北区"]
     assert_xy(gdf, [106.577, 106.5288], [29.557, 29.5763])
 
@@ -278,7 +280,7 @@ def test_csv_missing_latitude_lists_found_columns(tmp_path):
 
 def test_csv_named_column_not_present(tmp_path):
     path = points_csv(tmp_path)
-    with raises_naming(path, "missing longitude column: expected 'E'"):
+    with raises_naming(path, "no column 'E' for lon \\(--lon-column\\); found name, lon, lat"):
         read_user_layer(path, lon_col="E")
 
 
@@ -316,9 +318,16 @@ def test_every_row_bad_even_when_dropping(tmp_path):
 
 
 def test_unsupported_extension(tmp_path):
+    path = tmp_path / "table.doc"
+    path.write_bytes(b"some words")
+    with raises_naming(path, r"unsupported file type \.doc"):
+        read_user_layer(path)
+
+
+def test_broken_workbook(tmp_path):
     path = tmp_path / "table.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a workbook")
-    with raises_naming(path, r"unsupported file type \.xlsx"):
+    with raises_naming(path, r"cannot be read as an Excel workbook \(\.xlsx\)"):
         read_user_layer(path)
 
 
