@@ -16,6 +16,9 @@ facilities and residents as CSV), in the same run and each in its own process:
 - **OSMnx**: ``benchmarks/osmnx_coverage.py``, pyrosm → ``OSM.to_graph(graph_type=
   "networkx")`` (an OSMnx graph) → ``nearest_nodes`` → multi-source Dijkstra per
   category (coverage only: it is compared with OURS ``--isochrones none`` on the pbf);
+- **sharded**: one process, then ``--scheduler local:2`` (tiles on a 2-worker Dask
+  LocalCluster), back to back, with the ``t_<category>`` columns compared (1e-6 s) and the
+  summaries (exactly); the speed-up is one process / sharded;
 - **readers**: ``.osm.pbf`` → walk graph with DuckDB (ours), pyrosm (our previous
   reader), pyosmium and quackosm, and the centre-lines → walk graph
   (``benchmarks/pbf_readers.py``).
@@ -32,6 +35,9 @@ the log-log slope of time against nodes over the sizes run.
                                                            #   script at 1M dominates)
     python benchmarks/bench_end_to_end.py --sizes 360k --parts ours plain
     python benchmarks/bench_end_to_end.py --sizes 1m --parts readers
+    python benchmarks/bench_end_to_end.py --sizes 1m --parts sharded       # ~3 min
+    python benchmarks/bench_end_to_end.py --sizes 100k 360k 1m --parts ours plain \
+        --modes none category --plain-sizes 100k 360k       # growth exponents, ~20 min
 
 THE DATA ARE GENERATED: a perturbed grid placed on UTM zone 48N near Chongqing so that the
 tool takes its usual paths; they are not Chongqing's streets, facilities or residents.
@@ -64,7 +70,7 @@ sys.path.insert(0, str(HERE))
 import city_data
 
 RESIDENTS = {"100k": 50_000, "360k": 50_000, "1m": 500_000}  # the issue: 50k at 360k
-PARTS = ("readers", "ours", "plain", "osmnx")
+PARTS = ("readers", "ours", "plain", "osmnx", "sharded")
 READERS = ("duckdb", "pyrosm", "pyosmium", "quackosm")
 TARGET_CATEGORY, TARGET_FACILITY = 20.0, 5.0  # x the plain script, 360k case
 TARGET_PBF_S, TARGET_PBF_BYTES = 30.0, 4 * 2**30  # 1M pbf → walk graph
@@ -96,6 +102,7 @@ class Run:
     seconds: float | None = None
     peak_bytes: int | None = None
     status: str = "ok"
+    load: str = ""  # 1-minute load average before → after the run
     stdout: str = ""
     stderr: str = ""
     data: dict = field(default_factory=dict)
@@ -110,6 +117,7 @@ def run_child(label: str, cmd: list[str], timeout_s: float, cwd: Path) -> Run:
     tmp = tempfile.mkdtemp(prefix="e2e_tmp_")
     env = {**os.environ, "TMPDIR": tmp, "PYTHONUNBUFFERED": "1"}
     env.pop("MPLBACKEND", None)
+    load0 = loadavg().split()[0]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env=env, cwd=cwd, start_new_session=True)
@@ -136,7 +144,8 @@ def run_child(label: str, cmd: list[str], timeout_s: float, cwd: Path) -> Run:
     for r in readers:
         r.join()
     shutil.rmtree(tmp, ignore_errors=True)
-    run = Run(label, seconds, usage.ru_maxrss * 1024, stdout="".join(out), stderr="".join(err))
+    run = Run(label, seconds, usage.ru_maxrss * 1024, load=f"{load0} → {loadavg().split()[0]}",
+              stdout="".join(out), stderr="".join(err))
     if killed:
         run.status = f"TIMEOUT after {timeout_s:.0f} s"
     elif p.returncode != 0:
@@ -222,6 +231,7 @@ class Case:
     name: str
     files: city_data.CaseFiles
     runs: dict[str, Run] = field(default_factory=dict)
+    sharded: list[str] = field(default_factory=list)  # equality of each sharded pair
 
     @property
     def nodes(self) -> int:
@@ -250,7 +260,7 @@ def run_case(case: Case, args, modes: list[str], how: str, out_dir: Path) -> Non
         r = run_child(label, cmd, timeout, out_dir)
         case.runs[key] = r
         extra = "" if r.ok else f"  [{r.status}]"
-        log(f"    {fmt_s(r.seconds)} s, peak {fmt_mb(r.peak_bytes)}{extra}")
+        log(f"    {fmt_s(r.seconds)} s, peak {fmt_mb(r.peak_bytes)} (load {r.load}){extra}")
         return r
 
     if "readers" in args.parts:
@@ -270,7 +280,7 @@ def run_case(case: Case, args, modes: list[str], how: str, out_dir: Path) -> Non
         go("ours:pbf", "OURS geo-app coverage (.osm.pbf, isochrones none)",
            [*geo_app_cmd(), "coverage", "--network", str(f.pbf), *common,
             "--out", str(out_dir / f"ours_{case.name}_pbf.gpkg"), *mode_args("none", how)])
-    if "plain" in args.parts:
+    if "plain" in args.parts and case.name in (args.plain_sizes or [case.name]):
         for mode in args.plain_modes:
             cmd = [py, str(HERE / "plain_coverage.py"), "--network", str(f.gpkg), *common,
                    "--out", str(out_dir / f"plain_{case.name}_{mode}.gpkg"), "--areas", mode,
@@ -278,10 +288,58 @@ def run_case(case: Case, args, modes: list[str], how: str, out_dir: Path) -> Non
             if args.plain_sample:
                 cmd += ["--sample-categories", str(args.plain_sample)]
             go(f"plain:{mode}", f"plain geopandas + networkx ({mode})", cmd)
+    if "sharded" in args.parts:
+        run_sharded(case, args, go, common, out_dir, how)
     if "osmnx" in args.parts:
         go("osmnx", "OSMnx route (pyrosm -> OSMnx graph -> multi-source Dijkstra)",
            [py, str(HERE / "osmnx_coverage.py"), "--pbf", str(f.pbf), *common])
     report_case(case, modes)
+
+
+def run_sharded(case: Case, args, go, common: list[str], out_dir: Path, how: str) -> None:
+    """One process, then ``--scheduler local:N`` (tiles on a LocalCluster), back to back
+    (``--shard-repeats`` pairs), same inputs and mode; the outputs' ``t_<category>`` must
+    agree within 1e-6 s and the summaries exactly."""
+    mode, n = args.shard_mode, args.shard_workers
+    extra = ["--shard-km", str(args.shard_km)] if args.shard_km else []
+    for k in range(args.shard_repeats):
+        single, sharded = out_dir / f"single_{case.name}.gpkg", out_dir / f"dask_{case.name}.gpkg"
+        go(f"single:{k}", f"OURS one process (isochrones {mode}) [pair {k + 1}]",
+           [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
+            "--out", str(single), *mode_args(mode, how)])
+        go(f"sharded:{k}", f"OURS --scheduler local:{n} (isochrones {mode}) [pair {k + 1}]",
+           [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
+            "--out", str(sharded), *mode_args(mode, how), "--scheduler", f"local:{n}", *extra])
+        a, b = case.runs[f"single:{k}"], case.runs[f"sharded:{k}"]
+        if a.ok and b.ok:
+            case.sharded.append(same_results(single, sharded))
+            log(f"    equality: {case.sharded[-1]}")
+
+
+def same_results(single: Path, sharded: Path) -> str:
+    """Largest |Δt| over the ``t_`` columns (NaN where both are NaN) and whether the
+    summaries are equal."""
+    import pandas as pd
+    import pyogrio
+
+    a = pyogrio.read_dataframe(single, layer="demand", read_geometry=False)
+    b = pyogrio.read_dataframe(sharded, layer="demand", read_geometry=False)
+    worst, nan_ok = 0.0, True
+    for col in [c for c in a.columns if c.startswith("t_")]:
+        x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+        nan_ok &= bool(np.array_equal(np.isnan(x), np.isnan(y)))
+        both = ~np.isnan(x) & ~np.isnan(y)
+        worst = max(worst, float(np.abs(x[both] - y[both]).max(initial=0.0)))
+    sa = pyogrio.read_dataframe(single, layer="summary", read_geometry=False)
+    sb = pyogrio.read_dataframe(sharded, layer="summary", read_geometry=False)
+    try:
+        pd.testing.assert_frame_equal(sa, sb)
+        summary = "equal"
+    except AssertionError as e:
+        summary = "DIFFERENT: " + str(e).splitlines()[0]
+    verdict = "IDENTICAL" if (worst <= 1e-6 and nan_ok and summary == "equal") else "DIFFER"
+    return (f"{verdict}: max |Δt| {worst:.2e} s over {len(a):,} residents, same unreached "
+            f"{nan_ok}, summary {summary}")
 
 
 def report_case(case: Case, modes: list[str]) -> None:
@@ -337,7 +395,15 @@ def report_case(case: Case, modes: list[str]) -> None:
             st = r.data["stages"]
             note.append("stages: " + ", ".join(f"{k} {v:.1f}" for k, v in st.items()))
             note.append(share_gap(r.data.get("shares", {}), ours_sh))
-        rows.append((f"plain geopandas + networkx ({mode})", r, vs, "; ".join(n for n in note if n)))
+        rows.append((f"plain geopandas + networkx ({mode})", r, vs,
+                     "; ".join(n for n in note if n)))
+    for k in range(len([key for key in case.runs if key.startswith("sharded:")])):
+        a, b = case.runs.get(f"single:{k}"), case.runs.get(f"sharded:{k}")
+        if a and b:
+            same = case.sharded[k] if k < len(case.sharded) else "not compared"
+            rows.append((a.label, a, None, f"load {a.load}"))
+            rows.append((b.label, b, f"single:{k}",
+                         f"load {b.load}; {same}; peak memory = the client process only"))
     r = case.runs.get("osmnx")
     if r:
         note = []
@@ -355,6 +421,8 @@ def report_case(case: Case, modes: list[str]) -> None:
             t = effective_run(r)
             base = effective(case, vs) if vs else None
             ratio = f"**{t / base:.1f}x** vs {vs}" if (t and base) else ""
+            if vs and vs.startswith("single:") and t and base:
+                ratio = f"**{base / t:.2f}x** speed-up over one process"
             status = "" if r.ok else f"[{r.status}] "
             log(f"| {label} | {fmt_s(t)} | {fmt_mb(r.peak_bytes)} | {ratio} | {status}{note} |")
 
@@ -398,6 +466,15 @@ def report_summary(cases: list[Case], modes: list[str]) -> None:
             log(f"| 360k, isochrones {mode}: ≥ {target:g}x the plain script | not measured "
                 f"(OURS {fmt_s(ours)}, plain {fmt_s(plain)}) | — |")
     one = next((c for c in cases if c.name == "1m"), None)
+    pairs = [(one.runs.get(f"single:{k}"), one.runs.get(f"sharded:{k}"), same)
+             for k, same in enumerate(one.sharded)] if one else []
+    for a, b, same in pairs:
+        up = a.seconds / b.seconds
+        log(f"| 1M sharded on a 2-worker LocalCluster ≥ 1.6x one process, identical | "
+            f"{up:.2f}x ({a.seconds:.1f} s / {b.seconds:.1f} s; load {a.load}, {b.load}); "
+            f"{same} | {'MET' if up >= 1.6 and same.startswith('IDENTICAL') else 'MISSED'} |")
+    if not pairs:
+        log("| 1M sharded on a 2-worker LocalCluster ≥ 1.6x one process | not run | — |")
     r = one.runs.get("reader:duckdb") if one else None
     if r and r.ok:
         ok = r.seconds <= TARGET_PBF_S and r.peak_bytes <= TARGET_PBF_BYTES
@@ -445,6 +522,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plain-sample", type=int, default=0,
                     help="plain script: run the gap and service-area stages on this many "
                          "categories and EXTRAPOLATE (0: all)")
+    ap.add_argument("--plain-sizes", nargs="+", choices=list(city_data.SIZES), default=None,
+                    help="run the plain script only at these sizes (default: every size)")
+    ap.add_argument("--shard-mode", choices=("none", "category", "facility"), default="none",
+                    help="sharded part: the isochrone mode of both runs")
+    ap.add_argument("--shard-workers", type=int, default=2, help="sharded part: local:N")
+    ap.add_argument("--shard-km", type=float, default=None,
+                    help="sharded part: tile side (default: the CLI's)")
+    ap.add_argument("--shard-repeats", type=int, default=1,
+                    help="sharded part: pairs of (one process, sharded) runs, back to back")
     ap.add_argument("--per-category", type=int, default=300)
     ap.add_argument("--residents", type=int, default=None,
                     help="residents (default 50k at 100k and 360k nodes, 500k at 1M)")
