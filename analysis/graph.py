@@ -14,12 +14,47 @@ TOBLER_FLAT_KM_H = 6.0 * np.exp(-3.5 * 0.05)  # 5.04 km/h on level ground
 
 
 @dataclass(frozen=True)
+class Segments:
+    """The undirected straight segments a graph was built from, with their walking times.
+
+    ``u``/``v``: node indices; ``travel_fwd_s``/``travel_back_s``: seconds to walk the
+    segment u→v / v→u (``inf`` where that way is not allowed), a part of it taking the same
+    share (constant speed and slope along a segment); ``wait_u_s``/``wait_v_s``: seconds paid
+    on top when passing its u / v end (half an elevator node's wait; None: none).
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    travel_fwd_s: np.ndarray
+    travel_back_s: np.ndarray
+    wait_u_s: np.ndarray | None = None
+    wait_v_s: np.ndarray | None = None
+
+    def waits(self) -> tuple[np.ndarray, np.ndarray]:
+        """(wait at u, wait at v) per segment (s), zeros when none."""
+        zero = np.zeros(len(self.u))
+        return (zero if self.wait_u_s is None else self.wait_u_s,
+                zero if self.wait_v_s is None else self.wait_v_s)
+
+    @property
+    def fwd_s(self) -> np.ndarray:
+        wu, wv = self.waits()
+        return self.travel_fwd_s + wu + wv
+
+    @property
+    def back_s(self) -> np.ndarray:
+        wu, wv = self.waits()
+        return self.travel_back_s + wu + wv
+
+
+@dataclass(frozen=True)
 class WalkGraph:
     """A directed walk (or drive) graph held as CSR arrays.
 
     ``time`` is the ``scipy.sparse.csr_array`` of walking times (s) from row node to
     column node; ``x``/``y`` are node coordinates in metres in ``crs``; ``node_id``
-    keeps the source ids (e.g. OSM node ids) for joins.
+    keeps the source ids (e.g. OSM node ids) for joins; ``segments`` (walk graphs) the
+    segments with their times, for joining points to the street front.
     """
 
     time: sp.csr_array
@@ -27,6 +62,7 @@ class WalkGraph:
     y: np.ndarray
     node_id: np.ndarray
     crs: str
+    segments: Segments | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -37,8 +73,9 @@ class WalkGraph:
         """Times of the reversed graph (walking *to* a node); the graph itself when symmetric."""
         t = self.time.T.tocsr()
         t.sort_indices()
-        same = (t.indptr.shape == self.time.indptr.shape and np.array_equal(t.indptr, self.time.indptr)
-                and np.array_equal(t.indices, self.time.indices) and np.array_equal(t.data, self.time.data))
+        g = self.time
+        same = (t.indptr.shape == g.indptr.shape and np.array_equal(t.indptr, g.indptr)
+                and np.array_equal(t.indices, g.indices) and np.array_equal(t.data, g.data))
         return self.time if same else t
 
     @cached_property
@@ -126,13 +163,24 @@ def build_walk_graph(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, *,
         rise = np.where(steps, 0.0, z[v] - z[u])
         fwd = edge_times_s(length, speed, rise)
         back = edge_times_s(length, speed, -rise)
+    return graph_from_segments(Segments(u, v, fwd, back), x=x, y=y, crs=crs, node_id=node_id)
+
+
+def graph_from_segments(segments: Segments, *, x: np.ndarray, y: np.ndarray, crs: str,
+                        node_id: np.ndarray | None = None) -> WalkGraph:
+    """The directed graph of ``segments``: each allowed direction one edge (its travel time
+    plus end waits); parallel edges keep the minimum, loops are dropped."""
+    n = len(x)
+    u, v = np.asarray(segments.u, np.int64), np.asarray(segments.v, np.int64)
+    fwd, back = segments.fwd_s, segments.back_s
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
     cost = np.concatenate([fwd, back])
-    keep = rows != cols  # a loop never shortens a walk
+    keep = (rows != cols) & np.isfinite(cost)  # a loop never shortens a walk
     time = min_csr(rows[keep], cols[keep], cost[keep], n)
     ids = np.arange(n, dtype=np.int64) if node_id is None else np.asarray(node_id)
-    return WalkGraph(time, np.asarray(x, dtype=float), np.asarray(y, dtype=float), ids, crs)
+    return WalkGraph(time, np.asarray(x, dtype=float), np.asarray(y, dtype=float), ids, crs,
+                     segments)
 
 
 def build_drive_graph(u: np.ndarray, v: np.ndarray, length_m: np.ndarray,
@@ -190,3 +238,86 @@ def min_csr(rows: np.ndarray, cols: np.ndarray, cost: np.ndarray, n: int) -> sp.
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     idx_dtype = np.int32 if n < 2**31 and len(cols) < 2**31 else np.int64
     return sp.csr_array((cost, cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n, n))
+
+
+def profile_segments(net, profile, connectors) -> Segments:
+    """Walking times of every segment of a :class:`~analysis.walk_network.WalkNetwork` for
+    one :class:`~analysis.profiles.WalkerProfile`, with the costs of ``connectors`` (a
+    mapping kind → :class:`~analysis.profiles.Connector`).
+
+    The rules, per segment and direction (``inf`` where not allowed):
+
+    - walked kinds (no connector speed): length / (flat speed × Tobler factor of the
+      slope walked), the slope from node elevations (level where either is unknown, or
+      where the connector has ``slope`` off, e.g. lifts); a ``max_grade`` makes steeper
+      ones impassable both ways;
+    - machine kinds (connector speed, e.g. escalators): length / that speed, no slope;
+    - steps: their run (``steps`` × the connector's ``tread_m`` when counted, else the
+      length) at the stairs speed up or down (direction from ``incline``, else the
+      elevations, else the climbing speed both ways); impassable for profiles without
+      stairs speeds;
+    - ``step_free_only`` profiles use only step-free kinds;
+    - a one-way segment (``direction``) only forward or backward;
+    - each kind's ``wait_s`` is spread over its way (``way_share``); an elevator node
+      (``lift``) costs half the elevator's wait at each end of a segment through it.
+    """
+    from analysis.profiles import check_kinds
+
+    used = np.bincount(net.kind, minlength=len(net.kinds)) > 0
+    names = [k for k, on in zip(net.kinds, used) if on]
+    check_kinds(names, connectors)
+    if net.lift.any():
+        check_kinds(["elevator"], connectors)
+
+    def table(attr, default):
+        vals = [getattr(connectors[k], attr) if k in connectors else None for k in net.kinds]
+        return np.array([default if v is None else v for v in vals], dtype=float)
+
+    code = net.kind
+    speed, wait = table("speed_m_s", np.nan)[code], table("wait_s", 0.0)[code]
+    free = table("step_free", 1.0)[code] > 0
+    sloped = table("slope", 1.0)[code] > 0
+    length = np.asarray(net.length_m, float)
+    zu, zv = net.z[net.u], net.z[net.v]
+    known = np.isfinite(zu) & np.isfinite(zv)
+    rise = np.where(known, zv - zu, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(length > 0, rise / length, 0.0)
+    steps = code == net.kinds.index("steps") if "steps" in net.kinds else np.zeros(len(code), bool)
+    machine = np.isfinite(speed) & ~steps
+    walked = ~machine & ~steps
+    slope = np.where(walked & sloped, slope, 0.0)  # lifts: level, whatever the rise
+    ok = np.ones(len(code), bool)
+    if profile.step_free_only:
+        ok &= free
+    if not profile.uses_stairs:
+        ok &= ~steps
+    if profile.max_grade is not None:
+        ok &= ~(walked & (np.abs(slope) > profile.max_grade))
+    flat = profile.flat_m_s
+    fwd = np.where(machine, length / np.where(machine, speed, 1.0),
+                   length / (flat * tobler_factor(slope)))
+    back = np.where(machine, fwd, length / (flat * tobler_factor(-slope)))
+    if profile.uses_stairs and steps.any():
+        tread = table("tread_m", np.nan)[code]
+        run = np.where(np.isfinite(net.steps) & np.isfinite(tread), net.steps * tread, length)
+        climb = np.where(net.incline != 0, net.incline, np.sign(rise))
+        up, down = run / profile.stairs_up_m_s, run / profile.stairs_down_m_s
+        fwd = np.where(steps, np.where(climb < 0, down, up), fwd)
+        back = np.where(steps, np.where(climb > 0, down, up), back)
+    spread = wait * np.asarray(net.way_share, float)
+    fwd = np.where(ok & (net.direction >= 0), fwd + spread, np.inf)
+    back = np.where(ok & (net.direction <= 0), back + spread, np.inf)
+    wait_u = wait_v = None
+    if net.lift.any():
+        half = connectors["elevator"].wait_s / 2
+        wait_u, wait_v = np.where(net.lift[net.u], half, 0.0), np.where(net.lift[net.v], half, 0.0)
+    return Segments(net.u, net.v, fwd, back, wait_u, wait_v)
+
+
+def build_profile_graph(net, profile, connectors) -> WalkGraph:
+    """The directed walk graph of a :class:`~analysis.walk_network.WalkNetwork` for one
+    walker profile (:func:`profile_segments`); segments the profile cannot use in a
+    direction are left out of it."""
+    return graph_from_segments(profile_segments(net, profile, connectors), x=net.x, y=net.y,
+                               crs=net.crs, node_id=net.node_id)

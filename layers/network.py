@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from geo_app.errors import GeoAppError
+from layers import connectors
 from layers.resources import data_dir
 from layers.validate import Column, LayerValidationError, Problems, read_table
 
@@ -43,6 +44,11 @@ class StreetNetwork:
 
     ``nodes``: ``node_id`` (int64), ``lon``, ``lat`` (degrees). ``edges``: ``u``, ``v``
     (node ids), ``length_m`` (metres), ``highway`` (OSM class or empty), ``geometry``.
+    Walk networks add the connectors of :mod:`layers.connectors`: edges ``kind`` (street,
+    steps, escalator, elevator, footbridge …), ``direction`` (int8: 0 both ways, 1 only
+    u→v, -1 only v→u), ``incline`` (int8: 1 rises u→v, -1 falls, 0 unknown), ``steps``
+    (steps on the segment, NaN unknown), ``way_share`` (share of its way's length); nodes
+    ``lift`` (a ``highway=elevator`` node) and ``ele_m`` (OSM ``ele``, NaN where untagged).
     Drive networks add ``oneway`` (int8: 0 both ways, 1 only u→v, -1 only v→u) and
     ``maxspeed_kmh`` (km/h, NaN where not tagged or not a number).
     """
@@ -137,12 +143,18 @@ def _from_graph_tables(nodes: pd.DataFrame, edges: pd.DataFrame, source: str,
                      "foot=no ways)")
         problems.raise_if_any()
     used = np.r_[edges["u"].to_numpy(np.int64), edges["v"].to_numpy(np.int64)]
-    nodes = nodes.loc[nodes["node_id"].isin(used), ["node_id", "lon", "lat"]]  # a hash set
+    keep = [c for c in nodes.columns if c in ("node_id", "lon", "lat")
+            or mode == "walk" and c.startswith("node:")]
+    nodes = nodes.loc[nodes["node_id"].isin(used), keep]  # a hash set
     columns = {
         "u": edges["u"].to_numpy(np.int64), "v": edges["v"].to_numpy(np.int64),
         "length_m": edges["length"].to_numpy(float),
         "highway": edges["highway"].astype("string").fillna("").to_numpy(object),
     }
+    if mode == "walk":
+        columns.update(connectors.walk_columns(edges))
+        flags = connectors.node_columns(nodes)
+        nodes = nodes[["node_id", "lon", "lat"]].assign(**flags)
     if mode == "drive":
         columns["oneway"] = oneway_code(edges)
         columns["maxspeed_kmh"] = parse_maxspeed(_tag(edges, "maxspeed").to_numpy(object))
@@ -173,8 +185,11 @@ def _read_pbf_duckdb(path: Path, mode: str) -> StreetNetwork:
     from layers import osm_pbf
 
     tags, rule = (WALK_TAGS, walkable) if mode == "walk" else (DRIVE_TAGS, drivable)
+    walk = dict(derive=connectors.classify, derive_keys=connectors.CONNECTOR_TAGS,
+                node_keys=("highway", "ele")) if mode == "walk" else {}
     try:  # the rules apply to each way once, not to each of its segments
-        nodes, edges, n_pyrosm = osm_pbf.street_tables(path, mode, tags, way_rule=rule)
+        nodes, edges, n_pyrosm = osm_pbf.street_tables(path, mode, tags, way_rule=rule,
+                                                       **walk)
     except osm_pbf.PbfReadError as exc:
         raise LayerValidationError(str(path), [f"not a readable OSM PBF file: {exc}"]) \
             from None
@@ -197,6 +212,10 @@ def _read_pbf_pyrosm(path: Path, mode: str) -> StreetNetwork:
         what = "walkable streets" if mode == "walk" else "drivable roads"
         raise LayerValidationError(str(path), [f"the extract has no {what}"])
     nodes = nodes.rename(columns={"id": "node_id"})
+    if mode == "walk":  # the connector tags pyrosm keeps in its JSON column, node tags
+        edges = connectors.tags_from_json(edges.rename(columns={"id": "way_id"}),
+                                          connectors.CONNECTOR_TAGS)
+        nodes = connectors.node_tags_from_dicts(nodes, ("highway", "ele"))
     return _from_graph_tables(nodes, edges, str(path), mode)
 
 
@@ -205,8 +224,10 @@ def _from_elements(elements, source: str, mode: str, polygon=None) -> StreetNetw
     through :func:`_from_graph_tables` like pyrosm's tables of a ``.osm.pbf``."""
     from layers.osm_elements import street_tables
 
-    nodes, edges = street_tables(elements, WALK_TAGS if mode == "walk" else DRIVE_TAGS,
-                                 polygon)
+    walk = mode == "walk"
+    nodes, edges = street_tables(elements, (*WALK_TAGS, *connectors.CONNECTOR_TAGS) if walk
+                                 else DRIVE_TAGS, polygon,
+                                 node_keys=("highway", "ele") if walk else ())
     if len(edges) == 0:
         raise LayerValidationError(source, ["the file has no streets"])
     return _from_graph_tables(nodes, edges, source, mode)
@@ -258,20 +279,23 @@ def _shared_vertices(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_centrelines(path: Path, *, datum: str | int = "wgs84",
-                     mode: str = "walk") -> StreetNetwork:
+                     mode: str = "walk", layer: str | None = None) -> StreetNetwork:
     """Network from road centre-lines, noded at shared vertices only.
 
     Lines cross without meeting unless they share a vertex, so a bridge or tunnel over
     a street stays unconnected. A ``highway`` column, when present, applies the walk (or
     drive) rules; without it every line is kept. For drive, optional ``oneway`` (OSM
     values, along the line's vertex order) and ``maxspeed`` (km/h or OSM text) columns
-    are read.
+    are read. For walking, a ``kind`` column (steps/stairs, escalator, elevator,
+    footbridge, underpass, passage, crossing …; empty: street) gives each line's connector
+    kind (a line with a kind is kept without a ``highway`` class), else the OSM connector
+    tags present as columns (:mod:`layers.connectors`) do.
     """
     from layers.userfile import read_user_layer
 
     _check_mode(mode)
     gdf, _ = read_user_layer(path, datum=datum, geometry_types=("LineString", "MultiLineString"),
-                             use_arrow=True)
+                             use_arrow=True, layer=layer)
     geoms = np.asarray(gdf.geometry.values)
     if (shapely.get_type_id(geoms) == 1).all():  # LineStrings only: no parts to split
         lines, part_row = geoms, np.arange(len(geoms))
@@ -288,11 +312,20 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
     length = Geod(ellps="WGS84").inv(start[:, 0], start[:, 1], end[:, 0], end[:, 1])[2]
     row = part_row[seg_line[:-1][same]]
     tags = {}
-    for c in WALK_TAGS if mode == "walk" else DRIVE_TAGS:
+    names = (*WALK_TAGS, *connectors.CONNECTOR_TAGS, "kind") if mode == "walk" else DRIVE_TAGS
+    if mode == "walk" and "kind" in gdf.columns:
+        connectors.check_kind_column(gdf["kind"], str(path))
+    for c in names:
         if c in gdf.columns:  # as text once per line, then taken per segment
             tags[c] = gdf[c].astype("string").array.take(row)
+    if mode == "walk":
+        tags["way_id"] = row
     if "highway" not in tags:
         tags["highway"] = np.full(len(u), "road", dtype=object)  # no classes: keep every line
+    elif "kind" in tags:  # a line given a connector kind is kept without a class
+        no_class = (pd.Series(tags["highway"]).fillna("") == "").to_numpy(bool) & \
+            (pd.Series(tags["kind"]).fillna("") != "").to_numpy(bool)
+        tags["highway"] = np.where(no_class, "road", np.asarray(tags["highway"], dtype=object))
     if len(lines) == len(start) and (shapely.get_num_coordinates(lines) == 2).all() \
             and not shapely.has_z(lines).any():
         segments = lines  # one straight line per segment already (a common export)
@@ -308,7 +341,7 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
 
 
 def read_network(path: str | Path, *, datum: str | int = "wgs84",
-                 mode: str = "walk") -> StreetNetwork:
+                 mode: str = "walk", layer: str | None = None) -> StreetNetwork:
     """Load a walkable (``mode="walk"``) or drivable (``mode="drive"``) network from a
     local file, chosen by its extension.
 
@@ -316,7 +349,8 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84",
     ``.osm``/``.xml``: OSM XML; a GeoPackage
     of OSM street tables (an OpenStreetMap download, see
     :func:`layers.osm_fetch.fetch_area_data`); any other vector file the layer loader
-    reads (GeoJSON, GeoPackage, Shapefile…): road centre-lines in ``datum``.
+    reads (GeoJSON, GeoPackage, Shapefile…): road centre-lines in ``datum`` (``layer``: the
+    layer of a file holding several).
     """
     from layers.osm_elements import is_street_tables
 
@@ -331,7 +365,7 @@ def read_network(path: str | Path, *, datum: str | int = "wgs84",
         return read_osm_xml(path, mode=mode)
     if is_street_tables(path):
         return read_osm_tables(path, mode=mode)
-    return read_centrelines(path, datum=datum, mode=mode)
+    return read_centrelines(path, datum=datum, mode=mode, layer=layer)
 
 
 DRIVE_SPEEDS_SCHEMA = (

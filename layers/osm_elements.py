@@ -112,10 +112,19 @@ class OsmElements:
             return col.astype(object).where(col.notna(), None).to_numpy(object)
         out = np.full(len(tags), None, dtype=object)
         if OTHER_TAGS in tags.columns:
-            for i, text in enumerate(tags[OTHER_TAGS].to_numpy(object)):
-                if isinstance(text, str) and text:
-                    out[i] = json.loads(text).get(key)
+            rows, other = self._other_tags()
+            out[rows] = [d.get(key) for d in other]
         return out
+
+    def _other_tags(self) -> tuple[np.ndarray, list[dict[str, str]]]:
+        """The rows with :data:`OTHER_TAGS` and their tags, parsed once and kept."""
+        cached = self.__dict__.get("_other")
+        if cached is None:
+            text = self.way_tags[OTHER_TAGS].to_numpy(object)
+            rows = np.flatnonzero([isinstance(t, str) and bool(t) for t in text])
+            cached = (rows, [json.loads(text[i]) for i in rows])
+            self.__dict__["_other"] = cached  # the elements never change
+        return cached
 
     def way_tag_dicts(self) -> list[dict[str, str]]:
         """All tags of every way, a dict each."""
@@ -304,13 +313,13 @@ def _segments(el: OsmElements, ways: np.ndarray, polygon=None) -> _Segments:
     return _Segments(way_of[:-1][same][ok], pos[:-1][same][ok], iu[ok], iv[ok])
 
 
-def street_tables(el: OsmElements, tags: Sequence[str], polygon=None,
-                  ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
-    """Node table (``node_id``, ``lon``, ``lat``) and segment table (``u``, ``v``,
-    ``length`` metres, ``way_id``, a column per tag in ``tags``, straight-line geometry from
-    ``u`` to ``v``) of the ways with a ``highway`` tag, one row per segment in its way's
-    node order; with a WGS-84 ``polygon`` only segments with both nodes inside it or on
-    its edge."""
+def street_tables(el: OsmElements, tags: Sequence[str], polygon=None, *,
+                  node_keys: Sequence[str] = ()) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """Node table (``node_id``, ``lon``, ``lat``, a ``node:<key>`` column per node tag in
+    ``node_keys``) and segment table (``u``, ``v``, ``length`` metres, ``way_id``, a column
+    per tag in ``tags``, straight-line geometry from ``u`` to ``v``) of the ways with a
+    ``highway`` tag, one row per segment in its way's node order; with a WGS-84 ``polygon``
+    only segments with both nodes inside it or on its edge."""
     highway = el.way_tag("highway")
     seg = _segments(el, pd.notna(highway), polygon)
     lon, lat = el.lon, el.lat
@@ -324,7 +333,22 @@ def street_tables(el: OsmElements, tags: Sequence[str], polygon=None,
     edges = gpd.GeoDataFrame(columns, geometry=shapely.linestrings(np.stack([start, end], 1)),
                              crs=4326)
     nodes = pd.DataFrame({"node_id": el.node_id, "lon": lon, "lat": lat})
+    for key in node_keys:
+        nodes[f"node:{key}"] = pd.array(node_tag(el, key), dtype="string")
     return nodes, edges
+
+
+def node_tag(el: OsmElements, key: str) -> np.ndarray:
+    """Value of tag ``key`` of every node (object array, ``None`` where untagged); only
+    the tagged nodes are looked at."""
+    out = np.full(len(el.node_id), None, dtype=object)
+    found = {nid: t[key] for nid, t in el.node_tags.items() if key in t}
+    if found:
+        ids = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+        values = np.array(list(found.values()), dtype=object)
+        hit = np.isin(el.node_id, ids)
+        out[hit] = values[pd.Index(ids).get_indexer(el.node_id[hit])]
+    return out
 
 
 def street_ways(el: OsmElements, tags: Sequence[str], polygon=None,

@@ -25,6 +25,12 @@ from either reader:
 - segments follow the ways in id order, each in its node order; nodes are listed in the
   order the segments first use them.
 
+For walking, the connector tags of :mod:`layers.connectors` (``conveying``, ``incline``,
+``step_count``, ``bridge``, ``layer`` …) come from one tag map of the ways that have any of
+them, and are turned into each way's connector kind once per way; the nodes' ``highway``
+(elevators) and ``ele`` tags come the same way. pyrosm's reader gives the same columns from
+its JSON tag columns.
+
 The extension comes from the ``duckdb-extension-spatial`` package (the official binary for
 the installed DuckDB version), loaded from its file: nothing is downloaded and nothing is
 written to the user's DuckDB folder. Without it :func:`available` is False and
@@ -162,14 +168,18 @@ def _degrees(values: np.ndarray) -> np.ndarray:
     return np.rint(np.asarray(values, dtype=np.float64) * 1e9) / 1e9
 
 
-def scan(path: str | Path, keys: tuple[str, ...]) -> tuple[dict, dict]:
+def scan(path: str | Path, keys: tuple[str, ...], node_keys: tuple[str, ...] = (),
+         sparse_keys: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Ways with a ``highway`` tag and the nodes they reference, from one ``.osm.pbf``.
 
     Returns ``(ways, nodes)``: ``ways`` has ``id`` (int64, ascending), ``refs`` (all
     node references, one way after another), ``ref_start`` (way ``i`` is
     ``refs[ref_start[i]:ref_start[i + 1]]``) and a ``pd.Series`` of strings (``pd.NA``
     where untagged) per key in ``keys``; ``nodes`` has ``id`` (ascending), ``lon``, ``lat``
-    (degrees) of the referenced nodes present in the file. Raises
+    (degrees) of the referenced nodes present in the file, and a ``pd.Series`` of strings per
+    key in ``node_keys`` (node tags, e.g. ``highway`` for elevators, ``ele``). Tags most
+    ways lack (``sparse_keys``) are fetched through one tag map of the ways that have any
+    of them (about 4x cheaper than a lookup per key and way). Raises
     :class:`PbfReaderUnavailable` without DuckDB's spatial extension and
     :class:`PbfReadError` on a file that is not OSM PBF.
     """
@@ -178,7 +188,7 @@ def scan(path: str | Path, keys: tuple[str, ...]) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory(prefix="geo_app_pbf_") as tmp:
         con = _connect(tmp)
         try:
-            return _scan(con, _quote(Path(path).resolve()), keys)
+            return _scan(con, _quote(Path(path).resolve()), keys, node_keys, sparse_keys)
         except duckdb.Error as exc:
             lines = str(exc).strip().splitlines()
             raise PbfReadError(lines[0] if lines else type(exc).__name__) from None
@@ -186,10 +196,40 @@ def scan(path: str | Path, keys: tuple[str, ...]) -> tuple[dict, dict]:
             con.close()
 
 
-def _scan(con, src: str, keys: tuple[str, ...]) -> tuple[dict, dict]:
+def _sparse(table, column: str, keys, as_string) -> dict:
+    """A string Series per key from a tag-map column (null where the element has no map):
+    the keys are looked up in the maps present only."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    col = table.column(column)
+    if col.null_count == len(col):  # no element has any of the keys
+        return {k: pd.Series(pa.nulls(len(col), pa.string()).to_pandas(types_mapper=as_string),
+                             dtype=pd.StringDtype()) for k in keys}
+    col = col.combine_chunks()
+    valid = np.asarray(col.is_valid(), dtype=bool)
+    maps = col.filter(pa.array(valid))
+    where = pa.array(np.cumsum(valid) - 1, mask=~valid)  # row → its map, null without one
+    out = {}
+    for k in keys:
+        values = pc.map_lookup(maps, k, "first") if len(maps) else pa.nulls(0, pa.string())
+        full = values.take(where) if len(maps) else pa.nulls(len(valid), pa.string())
+        out[k] = pd.Series(full.to_pandas(types_mapper=as_string), dtype=pd.StringDtype())
+    return out
+
+
+def _any_tag(alias: str, keys) -> str:
+    return " OR ".join(f"map_contains({alias}tags, {_quote(k)})" for k in keys)
+
+
+def _scan(con, src: str, keys: tuple[str, ...], node_keys: tuple[str, ...] = (),
+          sparse_keys: tuple[str, ...] = ()) -> tuple[dict, dict]:
     import pyarrow as pa
 
+    keys = tuple(k for k in keys if k not in sparse_keys)
     cols = "".join(f", tags[{_quote(k)}] AS c{i}" for i, k in enumerate(keys))
+    if sparse_keys:
+        cols += f", CASE WHEN {_any_tag('', sparse_keys)} THEN tags END AS sparse"
     table = con.sql(f"SELECT id, refs{cols} FROM ST_ReadOSM({src}) "
                     f"WHERE kind = 'way' AND map_contains(tags, 'highway') "
                     f"ORDER BY id").to_arrow_table()
@@ -204,16 +244,22 @@ def _scan(con, src: str, keys: tuple[str, ...]) -> tuple[dict, dict]:
     for i, k in enumerate(keys):  # pandas strings (pd.NA where untagged), no Python objects
         ways[k] = pd.Series(table.column(f"c{i}").to_pandas(types_mapper=as_string),
                             dtype=pd.StringDtype())
+    if sparse_keys:
+        ways.update(_sparse(table, "sparse", sparse_keys, as_string))
     del table, refs_col
     need = np.sort(ways["refs"])  # sort + diff: faster than np.unique's hashing here
     need = need[np.r_[True, need[1:] != need[:-1]]] if len(need) else need
     con.register("need_ids", pa.table({"id": pa.array(need, pa.int64())}))
-    got = con.sql(f"SELECT n.id, n.lon, n.lat FROM ST_ReadOSM({src}) AS n "
+    ncols = f", CASE WHEN {_any_tag('n.', node_keys)} THEN n.tags END AS tags" \
+        if node_keys else ""
+    got = con.sql(f"SELECT n.id, n.lon, n.lat{ncols} FROM ST_ReadOSM({src}) AS n "
                   f"SEMI JOIN need_ids USING (id) WHERE n.kind = 'node' "
                   f"ORDER BY n.id").to_arrow_table()
     nodes = {"id": np.asarray(got.column("id").to_numpy(), dtype=np.int64),
              "lon": _degrees(got.column("lon").to_numpy()),
              "lat": _degrees(got.column("lat").to_numpy())}
+    if node_keys:
+        nodes.update(_sparse(got, "tags", node_keys, as_string))
     return ways, nodes
 
 
@@ -224,7 +270,9 @@ def scan_keys(mode: str, tags: tuple[str, ...]) -> tuple[tuple[str, ...], list[s
     return tuple(dict.fromkeys([*columns, *rules["exclude"], *rules["access"]])), columns
 
 
-def street_tables(path: str | Path, mode: str, tags: tuple[str, ...], *, way_rule=None):
+def street_tables(path: str | Path, mode: str, tags: tuple[str, ...], *, way_rule=None,
+                  derive=None, derive_keys: tuple[str, ...] = (),
+                  node_keys: tuple[str, ...] = ()):
     """Node table (``node_id``, ``lon``, ``lat``) and segment table (``u``, ``v``,
     ``length`` metres, a column per tag of ``tags`` that pyrosm keeps, 2-point geometry)
     of the ways pyrosm's ``mode`` network keeps, as pyrosm's
@@ -234,16 +282,21 @@ def street_tables(path: str | Path, mode: str, tags: tuple[str, ...], *, way_rul
     ``way_rule`` (a function of a table of way tags, with the columns pyrosm keeps,
     returning a keep mask) further selects ways before their segments are built: the
     segments of the ways pyrosm keeps and ``way_rule`` accepts, in the same order.
+    ``derive`` (a function of a table of the way tags ``derive_keys`` and ``highway``,
+    returning a table with one row per way) adds its columns to the segments, computed
+    once per way; ``node_keys`` are node tags kept as ``node:<key>`` columns of the nodes.
     """
     keys, _ = scan_keys(mode, tags)
-    ways, nodes = scan(path, keys)
-    return tables_from_scan(ways, nodes, mode, tags, way_rule=way_rule)
+    sparse = tuple(k for k in derive_keys if k not in keys)
+    ways, nodes = scan(path, (*keys, *sparse), node_keys, sparse)
+    return tables_from_scan(ways, nodes, mode, tags, way_rule=way_rule, derive=derive,
+                            derive_keys=derive_keys)
 
 
 def tables_from_scan(ways: dict, nodes: dict, mode: str, tags: tuple[str, ...], *,
-                     way_rule=None):
+                     way_rule=None, derive=None, derive_keys: tuple[str, ...] = ()):
     """:func:`street_tables` from the ways and nodes of a scan (:func:`scan`'s layout,
-    whichever reader filled it)."""
+    whichever reader filled it); segments carry their ``way_id``."""
     import geopandas as gpd
     import shapely
 
@@ -274,6 +327,8 @@ def tables_from_scan(ways: dict, nodes: dict, mode: str, tags: tuple[str, ...], 
     order = used[np.sort(first)]
     node_table = pd.DataFrame({"node_id": nodes["id"][order], "lon": lon[order],
                                "lat": lat[order]})
+    for k in [k for k in nodes if k not in ("id", "lon", "lat")]:  # node tags: node:<key>
+        node_table[f"node:{k}"] = nodes[k].array.take(order)
     n_segments = len(iu)
     if way_rule is not None:  # after the node order, which counts every kept way
         ok = np.asarray(way_rule(pd.DataFrame({k: ways[k] for k in columns})), dtype=bool)
@@ -282,7 +337,10 @@ def tables_from_scan(ways: dict, nodes: dict, mode: str, tags: tuple[str, ...], 
     start = np.column_stack([lon[iu], lat[iu]])
     end = np.column_stack([lon[iv], lat[iv]])
     edge_cols = {k: ways[k].array.take(seg_way) for k in columns}
-    edge_cols.update(u=nodes["id"][iu], v=nodes["id"][iv],
+    if derive is not None:  # once per way, then taken per segment
+        per_way = derive(pd.DataFrame({k: ways[k] for k in ("highway", *derive_keys)}))
+        edge_cols.update({c: per_way[c].to_numpy()[seg_way] for c in per_way.columns})
+    edge_cols.update(way_id=ways["id"][seg_way], u=nodes["id"][iu], v=nodes["id"][iv],
                      length=_haversine_m(start[:, 1], start[:, 0], end[:, 1], end[:, 0]))
     geometry = shapely.linestrings(np.stack([start, end], axis=1)) if len(iu) \
         else np.empty(0, dtype=object)

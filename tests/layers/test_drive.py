@@ -111,7 +111,8 @@ def test_xml_drive_rules_and_one_ways(tiny_osm):
 def test_walk_mode_unchanged_on_the_same_file(tiny_osm):
     walk = read_network(tiny_osm)
     assert walk.edges.equals(read_network(tiny_osm, mode="walk").edges)
-    assert list(walk.edges.columns) == ["u", "v", "length_m", "highway", "geometry"]
+    assert list(walk.edges.columns) == ["u", "v", "length_m", "highway", "kind", "direction",
+                                        "incline", "steps", "way_share", "geometry"]
     assert {"footway", "steps", "service"} <= set(walk.edges["highway"])
     g = walk_graph_from_network(walk)
     t = g.time.toarray()
