@@ -2,4 +2,5 @@
 
 from geo_app.ui.app import main
 
-main()
+if __name__ == "__main__":  # not when a worker process re-imports this script
+    main()

@@ -24,7 +24,8 @@ class Grid:
     without weights); ``w``: binary queen contiguity, no self loops; ``point_cell``: cell
     index of each input point (−1 outside the grid). Square grids are row-major with row 0
     north, so ``sums.reshape(shape)`` is a raster under ``transform`` (GDAL order
-    ``(x0, cell, 0, y_top, 0, -cell)``); hex grids carry H3 index strings in ``ids`` and their ``resolution``.
+    ``(x0, cell, 0, y_top, 0, -cell)``); hex grids carry H3 index strings in ``ids`` and
+    their ``resolution``.
     """
 
     kind: str
@@ -59,14 +60,29 @@ def check_points(x, y, weights, xname="x", yname="y"):
     return x, y, w
 
 
+def fitting_cell(cell_m: float, n: float, max_cells: float) -> float:
+    """A round cell size (m) at which a grid of ``n`` cells of ``cell_m`` has at most
+    ``max_cells`` (cell counts fall with the square of the size; 5 % to spare)."""
+    bigger = cell_m * math.sqrt(max(n, 1) / max_cells) * 1.05
+    nice = float(f"{bigger:.2g}")
+    return float(math.ceil(nice if nice >= bigger else bigger))
+
+
 def check_cell_count(n: int, cell_m: float, max_cells: int) -> None:
     """Refuse a grid of more than ``max_cells`` cells, suggesting a cell size (m) that fits."""
     if n > max_cells:
-        bigger = cell_m * math.sqrt(n / max_cells) * 1.05
-        nice = float(f"{bigger:.2g}")
-        nice = nice if nice >= bigger else bigger
         raise ValueError(f"a {cell_m:g} m grid here would have {n:,} cells, more than the limit "
-                         f"of {max_cells:,}: use a larger cell, e.g. {math.ceil(nice):,} m")
+                         f"of {max_cells:,}: use a larger cell, e.g. "
+                         f"{fitting_cell(cell_m, n, max_cells):,.0f} m")
+
+
+def square_cell_count(bounds, cell_m: float) -> int:
+    """Cells of the north-up lattice of ``cell_m`` squares :func:`lattice` lays over
+    ``bounds`` (xmin, ymin, xmax, ymax; m), without building it."""
+    xmin, ymin, xmax, ymax = map(float, bounds)
+    cols = max(1, math.ceil((xmax - xmin) / cell_m - 1e-9))
+    rows = max(1, math.ceil((ymax - ymin) / cell_m - 1e-9))
+    return rows * cols
 
 
 def lattice(bounds, cell_m: float, *, max_cells: int = MAX_CELLS) -> tuple[float, float, int, int]:
@@ -155,6 +171,22 @@ def _estimated_cells(geom, resolution: int) -> int:
     return int(km2 / h3.average_hexagon_area(resolution, unit="km^2"))
 
 
+def _hull_area(lon: np.ndarray, lat: np.ndarray, edge_m: float):
+    """The points' convex hull widened by one cell edge (WGS-84 degrees)."""
+    pad = edge_m / (111_320.0 * math.cos(math.radians(min(abs(lat).max(), 89.0))))  # degrees
+    return shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat]))).buffer(pad)
+
+
+def hex_cell_count(lon, lat, resolution: int) -> int:
+    """Rough number of cells :func:`hex_grid` makes over WGS-84 points at ``resolution``
+    (the H3 cells of their convex hull widened by one edge), without building it."""
+    import h3
+
+    lon, lat = np.asarray(lon, float).ravel(), np.asarray(lat, float).ravel()
+    edge_m = h3.average_hexagon_edge_length(int(resolution), unit="m")
+    return max(1, _estimated_cells(_hull_area(lon, lat, edge_m), resolution))
+
+
 def hex_grid(lon, lat, resolution: int, *, weights=None, area=None,
              max_cells: int = MAX_CELLS) -> Grid:
     """H3 hexagon grid at ``resolution`` (0–15) over WGS-84 points (degrees).
@@ -173,8 +205,7 @@ def hex_grid(lon, lat, resolution: int, *, weights=None, area=None,
     resolution = int(resolution)
     edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
     if area is None:
-        pad = edge_m / (111_320.0 * math.cos(math.radians(min(abs(lat).max(), 89.0))))  # degrees
-        area = shapely.convex_hull(shapely.multipoints(np.column_stack([lon, lat]))).buffer(pad)
+        area = _hull_area(lon, lat, edge_m)
     check_cell_count(_estimated_cells(area, resolution), edge_m, max_cells)
     point_ids = np.fromiter((basic_int.latlng_to_cell(a, b, resolution) for a, b in zip(lat, lon)),
                             np.uint64, len(lon))

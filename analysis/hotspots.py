@@ -11,7 +11,8 @@ import scipy.sparse as sp
 @dataclass(frozen=True)
 class GiStar:
     """Gi* per cell: ``z`` (analytic z-score), ``p_sim`` (pseudo p-value of the nearer tail
-    of the permutation distribution), ``significant`` after the FDR correction, ``kind`` (+1 hot, −1 cold,
+    of the permutation distribution), ``significant`` after the FDR correction, ``kind``
+    (+1 hot, −1 cold,
     0 neither)."""
 
     z: np.ndarray
@@ -57,14 +58,21 @@ def fdr(p: np.ndarray, alpha: float = 0.05) -> np.ndarray:
     return (adjusted <= alpha) & ~missing
 
 
+def gi_draws(n_cells: int, permutations: int, neighbours: int) -> float:
+    """The work of :func:`gi_star`: random neighbour values drawn (cells × permutations × the
+    most neighbours a cell has), for refusing a run too large before it starts."""
+    return float(n_cells) * float(permutations) * float(neighbours)
+
+
 def gi_star(x: np.ndarray, w: sp.csr_array, *, permutations: int = 999, alpha: float = 0.05,
-            seed: int = 0) -> GiStar:
+            seed: int = 0, progress=None) -> GiStar:
     """Getis-Ord Gi* hot and cold spots.
 
     ``w`` is a binary contiguity matrix (self-weights are set to 1 here). Pseudo p-values
     come from conditional randomisation: each cell keeps its own value and its
     neighbours are drawn at random from the other cells, ``permutations`` times;
     significance then passes a Benjamini–Hochberg false-discovery correction.
+    ``progress(fraction)``, when given, is called as the permutations advance.
     """
     x = np.asarray(x, float)
     n = len(x)
@@ -88,6 +96,8 @@ def gi_star(x: np.ndarray, w: sp.csr_array, *, permutations: int = 999, alpha: f
         mask = np.arange(kmax)[None, None, :] < k[None, :, None]
         sims = (vals * mask).sum(axis=2)
         larger += (sims >= lag[None, :]).sum(axis=0)
+        if progress is not None:
+            progress((chunk + m) / permutations)
     extreme = np.minimum(larger, permutations - larger)  # the nearer tail, as esda folds it
     p_sim = (extreme + 1.0) / (permutations + 1.0)
     sig = fdr(p_sim, alpha)

@@ -76,8 +76,8 @@ def _network(network, mode: str = "walk"):
 
 
 # --- reading -------------------------------------------------------------------------------
-def read_network(path: str | Path, *, mode: str = "walk", datum: str | int = "wgs84"
-                 ) -> StreetNetwork:
+def read_network(path: str | Path, *, mode: str = "walk", datum: str | int = "wgs84",
+                 layer: str | None = None) -> StreetNetwork:
     """Street network of an ``.osm.pbf``, ``.osm`` or centre-line file.
 
     Parameters
@@ -91,6 +91,8 @@ def read_network(path: str | Path, *, mode: str = "walk", datum: str | int = "wg
     datum : str or int
         Datum of centre-line files: wgs84, cgcs2000, gcj02, bd09 or an EPSG code (OSM is
         always WGS-84).
+    layer : str, optional
+        The layer of a centre-line file holding several (GeoPackage, zip).
 
     Returns
     -------
@@ -100,20 +102,33 @@ def read_network(path: str | Path, *, mode: str = "walk", datum: str | int = "wg
     """
     from layers.network import read_network as read
 
-    return read(path, mode=mode, datum=datum)
+    return read(path, mode=mode, datum=datum, layer=layer)
 
 
-def read_facilities(path: str | Path, *, datum: str | int = "wgs84") -> gpd.GeoDataFrame:
+def read_facilities(path: str | Path, *, datum: str | int = "wgs84", layer: str | None = None,
+                    columns: dict[str, str] | None = None,
+                    category_map: dict[str, str] | None = None,
+                    on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Facilities from an OSM file or a user file.
 
     Parameters
     ----------
     path : path
         An OSM file (its tags are mapped to the facility basket,
-        ``data/gis/facility_basket.csv``) or a CSV (``lon``, ``lat`` or 经度/纬度) or vector
-        file with a ``category`` column.
+        ``data/gis/facility_basket.csv``) or a table (CSV, Excel: ``lon``, ``lat`` or
+        经度/纬度) or vector file with a category column (basket keys, names, aliases, Amap
+        类型名称 or 类型代码).
     datum : str or int
         Datum of a user file (wgs84, cgcs2000, gcj02, bd09, EPSG code); converted to WGS-84.
+    layer : str, optional
+        The layer or sheet of a file holding several (GeoPackage, Excel, zip).
+    columns : dict, optional
+        The user's column of each role, e.g. ``{"category": "设施类型", "lon": "东经"}``
+        (roles: lon, lat, name, category, capacity, id); others are found by alias.
+    category_map : dict, optional
+        Category values → basket keys, for values the basket's names do not match.
+    on_bad_rows : {"raise", "drop"}
+        Refuse a file with unusable rows (naming them), or leave them out with a warning.
 
     Returns
     -------
@@ -122,11 +137,14 @@ def read_facilities(path: str | Path, *, datum: str | int = "wgs84") -> gpd.GeoD
     """
     from layers.sources import load_facilities
 
-    return load_facilities(path, datum=datum)
+    return load_facilities(path, datum=datum, layer=layer, columns=columns,
+                           category_map=category_map, on_bad_rows=on_bad_rows)
 
 
 def read_demand(source: str | Path, *, network: str | Path | None = None,
-                datum: str | int = "wgs84") -> gpd.GeoDataFrame:
+                datum: str | int = "wgs84", layer: str | None = None,
+                columns: dict[str, str] | None = None,
+                on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Residents as demand points.
 
     Parameters
@@ -140,6 +158,9 @@ def read_demand(source: str | Path, *, network: str | Path | None = None,
         The OSM file ``"buildings"`` reads.
     datum : str or int
         Datum of a user file.
+    layer, columns, on_bad_rows
+        As for :func:`read_facilities` (roles: lon, lat, population, id, ...); repeated
+        residents (the same id, or the same point and population) are bad rows.
 
     Returns
     -------
@@ -149,16 +170,22 @@ def read_demand(source: str | Path, *, network: str | Path | None = None,
     """
     from layers.sources import load_demand
 
-    return load_demand(source, network=network, datum=datum)
+    return load_demand(source, network=network, datum=datum, layer=layer, columns=columns,
+                       on_bad_rows=on_bad_rows)
 
 
 def read_points(path: str | Path, *, category_column: str = "category",
-                datum: str | int = "wgs84") -> gpd.GeoDataFrame:
+                datum: str | int = "wgs84", layer: str | None = None,
+                columns: dict[str, str] | None = None,
+                on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Points of interest: an OSM file (amenity/shop/office/… features, with their "9611"
-    sector) or a file with a category column. Returns points with ``category``."""
+    sector) or a file with a category column (its other columns kept, e.g. weights).
+    ``layer``, ``columns`` and ``on_bad_rows`` as for :func:`read_facilities`. Returns
+    points with ``category``."""
     from geo_app.workflows.clusters import load_pois
 
-    return load_pois(path, category_column=category_column, datum=datum)
+    return load_pois(path, category_column=category_column, datum=datum, layer=layer,
+                     columns=columns, on_bad_rows=on_bad_rows)
 
 
 def load_districts() -> gpd.GeoDataFrame:

@@ -208,3 +208,64 @@ def shift_against_streets(gdf: gpd.GeoDataFrame, streets: np.ndarray) -> DatumSu
                                     f"nearest street as given, {d[best]:,.0f} m once a "
                                     f"{best.upper()} shift is undone")
     return None
+
+
+#: Headers of a column naming each point's district (Amap exports: adname, adcode).
+DISTRICT_HEADERS = ("adname", "adcode", "district", "区县", "区县名称", "所属区县", "所在区县",
+                    "行政区", "行政区划", "区县代码", "区划代码", "district_name")
+
+
+def district_column(gdf: gpd.GeoDataFrame) -> str | None:
+    """The column of ``gdf`` naming each point's district (adcode or 区县 name), if any."""
+    from layers.columns import header_key
+
+    keys = {header_key(h) for h in DISTRICT_HEADERS}
+    return next((str(c) for c in gdf.columns if c != gdf.geometry.name
+                 and header_key(c) in keys), None)
+
+
+def check_point_datum(gdf: gpd.GeoDataFrame, source: str, datum, *, option: str | None = None,
+                      streets: np.ndarray | None = None,
+                      districts: gpd.GeoDataFrame | None = None) -> str | None:
+    """Warn when a point layer declared WGS-84 (or CGCS2000) inside China looks GCJ-02 or
+    BD-09 shifted; return the warning's text (None: nothing found or nothing to check with).
+
+    The evidence is the street network (``streets``, WGS-84 lines: the points fit them
+    markedly better once the shift is undone), else the district boundaries (Chongqing's
+    districts by default) against a column naming each point's district (adname, adcode,
+    区县 …). ``option`` is the command-line option that declares this layer's datum; the
+    warning names it with the likely datum (e.g. ``--sites-datum gcj02``).
+    """
+    from geo_app.errors import warn
+    from layers.coords import in_china, normalise_datum
+
+    try:
+        declared = normalise_datum(str(datum))
+    except ValueError:
+        return None  # an EPSG code: a projected CRS has no web-map shift
+    if declared not in ("wgs84", "cgcs2000") or len(gdf) == 0:
+        return None
+    pts = located(gdf)
+    pts = pts[shapely.get_type_id(pts.geometry.values) == 0]
+    if len(pts) < 10 or not in_china(shapely.get_x(pts.geometry.values),
+                                     shapely.get_y(pts.geometry.values)).mean() > 0.9:
+        return None
+    found = None
+    if streets is not None and len(streets):
+        found = shift_against_streets(pts, streets)
+    else:
+        column = district_column(pts)
+        if column is not None:
+            if districts is None:
+                from layers import load_districts
+
+                districts = load_districts()
+            found = _by_district_labels(pts, districts, column)
+    if found is None:
+        return None
+    how = f"{option} {found.datum}" if option else f"datum={found.datum!r}"
+    text = (f"{source}: looks like {found.datum.upper()} coordinates read as WGS-84 "
+            f"({found.evidence}); declare its datum as {found.datum} ({how})")
+    warn(None, text, DatumShiftWarning, key="warn_datum_vs_streets", stacklevel=3,
+         path=str(source), datum=found.datum, option=option or "")
+    return text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.groups import group_values
 from layers.validate import LayerValidationError, open_raster
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ DEMAND_COLUMNS = {
     "id": "the input's id column when present, else the input row number",
     "population": "residents (persons)",
     "estimate": "True where the population is modelled, not counted",
+    "pop_60plus": "residents aged 60+ (persons), where the file has them (layers.groups)",
+    "pop_0_6": "children aged 0-6 (persons), where the file has them (layers.groups)",
     "geometry": "Point, EPSG:4326 (polygons are represented by an interior point)",
 }
 
@@ -38,16 +42,26 @@ def _points_of(geoms: np.ndarray) -> np.ndarray:
 
 def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
                      population_column: str = "population",
-                     on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
+                     on_bad_rows: str = "raise", layer: str | None = None,
+                     columns: Mapping[str, str] | None = None) -> gpd.GeoDataFrame:
     """Demand from a file of points or polygons with a population column.
 
     Rows keep the input order; ``id`` is carried from the input when it has one.
     Polygons are represented by an interior point carrying their whole population.
+    ``layer`` picks a layer or sheet; ``columns`` names the user's columns by role
+    ({"population": "常住人口", "id": "编号"}; ``population_column`` is the older form).
     """
+    from layers.sources import role_column, with_role
     from layers.userfile import read_user_layer
 
-    gdf, report = read_user_layer(path, datum=datum, required_columns=(population_column,),
-                                  on_bad_rows=on_bad_rows)
+    columns = with_role(columns, "population", population_column)
+    gdf, report = read_user_layer(path, datum=datum, required_columns=("population",),
+                                  on_bad_rows=on_bad_rows, layer=layer, columns=columns)
+    population_column = role_column(gdf, report, "population")
+    id_column = role_column(gdf, report, "id")
+    if id_column != "id" and id_column in gdf.columns:  # the id chosen wins over an 'id'
+        gdf = gdf.drop(columns=[c for c in ("id",) if c in gdf.columns])
+        gdf = gdf.rename(columns={id_column: "id"})
     dropped = [f"row {r}: {why}" for r, why in report.rejected]
     pop = pd.to_numeric(gdf[population_column].astype("string").str.strip(), errors="coerce")
     bad = pop.isna() | (pop < 0)
@@ -58,6 +72,15 @@ def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
             raise LayerValidationError(str(path), problems)
         dropped += problems
         gdf, pop = gdf.loc[~bad], pop.loc[~bad]
+    groups, wrong = group_values(gdf, pop)  # pop_60plus, pop_0_6 where the file has them
+    if wrong:
+        problems = [f"row {r}, {why}" for r, why in wrong.items()]
+        if on_bad_rows == "raise":
+            raise LayerValidationError(str(path), problems)
+        dropped += problems
+        keep = ~gdf.index.isin(list(wrong))
+        gdf, pop = gdf.loc[keep], pop.loc[keep]
+        groups = {k: v[keep] for k, v in groups.items()}
     dup = duplicate_rows(gdf, pop)
     if len(dup):
         problems = [f"row {r}: {why}" for r, why in dup]
@@ -69,14 +92,15 @@ def read_demand_file(path: str | Path, *, datum: str | int = "wgs84",
         dropped += problems
         keep = ~gdf.index.isin([r for r, _ in dup])
         gdf, pop = gdf.loc[keep], pop.loc[keep]
+        groups = {k: v[keep] for k, v in groups.items()}
     if dropped:
         warn_dropped(path, dropped)
     ids = gdf["id"].to_numpy(object) if "id" in gdf.columns else gdf.index.to_numpy()
     # an estimate stays one (e.g. residents from buildings, saved and read back)
     estimate = (gdf["estimate"].astype("string").str.lower().isin(["true", "1"]).to_numpy()
                 if "estimate" in gdf.columns else False)
-    return gpd.GeoDataFrame({"id": ids, "population": pop.to_numpy(float), "estimate": estimate},
-                            geometry=_points_of(gdf.geometry.to_numpy()), crs=4326)
+    return gpd.GeoDataFrame({"id": ids, "population": pop.to_numpy(float), "estimate": estimate,
+                             **groups}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326)
 
 
 def warn_dropped(path, rows: list[str]) -> None:

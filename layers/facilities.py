@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,7 +71,8 @@ def parse_rules(text: str) -> list[list[Term]]:
         for part in clause.split("&"):
             m = _TERM.match(part)
             if m is None:
-                raise ValueError(f"cannot read rule term {part.strip()!r}: write key=value or key~regex")
+                raise ValueError(f"cannot read rule term {part.strip()!r}: write key=value "
+                                 "or key~regex")
             if m.group(2) == "~":
                 re.compile(m.group(3))
             terms.append(Term(*m.groups()))
@@ -193,7 +195,8 @@ def read_osm_features(path: str | Path, keys) -> gpd.GeoDataFrame | None:
             warnings.simplefilter("ignore")
             return ox.features_from_xml(path, tags={k: True for k in keys})
     except Exception as exc:  # pyrosm/osmnx raise many kinds on unreadable files
-        if "no matching features" in str(exc).lower() or "InsufficientResponse" in type(exc).__name__:
+        if ("no matching features" in str(exc).lower()
+                or "InsufficientResponse" in type(exc).__name__):
             return None
         raise LayerValidationError(str(path), [f"cannot read OSM features: {exc}"]) from None
 
@@ -224,9 +227,64 @@ def _default_minutes() -> float:
     return DEFAULT.urban_minutes
 
 
+AMAP_SCHEMA = (
+    Column("typecode", doc="Amap 类型代码: 6 digits, or the first 4 for a whole middle class"),
+    Column("amap_type", doc="Amap 类型名称 of the code (大类;中类[;小类])"),
+    Column("category", doc="basket key"), Column("confidence", allowed=("high", "medium")),
+    Column("source"),
+)
+_CODES = re.compile(r"\d{5,6}(?:\s*\|\s*\d{5,6})*")  # one code, or several joined by |
+
+
+def read_amap_typecodes(path: Path | None = None,
+                        basket: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Read and check the Amap type-code table (``data/gis/amap_typecodes.csv``)."""
+    path = Path(path) if path is not None else data_dir() / "amap_typecodes.csv"
+    df, problems = read_table(path, AMAP_SCHEMA, unique="typecode")
+    keys = set((load_basket() if basket is None else basket)["category"])
+    for i, (code, cat) in enumerate(zip(df.get("typecode", []), df.get("category", []))):
+        if not re.fullmatch(r"\d{4}|\d{6}", str(code)):
+            problems.add(f"{code!r} is not a 6-digit code or a 4-digit class", row=i + 2,
+                         column="typecode")
+        if cat not in keys:
+            problems.add(f"{cat!r} is not a basket category", row=i + 2, column="category")
+    problems.raise_if_any()
+    return df
+
+
+@lru_cache(maxsize=4)
+def _amap(path: str) -> pd.DataFrame:
+    return read_amap_typecodes(Path(path))
+
+
+def load_amap_typecodes() -> pd.DataFrame:
+    """The Amap type-code table (typecode, amap_type, category, confidence, source) of the
+    data folder (the bundled one when a ``GEO_APP_DATA_DIR`` folder has none)."""
+    from layers.resources import bundled_data_dir
+
+    path = data_dir() / "amap_typecodes.csv"
+    path = path if path.is_file() else bundled_data_dir() / "amap_typecodes.csv"
+    return _amap(str(path.resolve())).copy()
+
+
+def typecode_key(value: str, codes: dict[str, str]) -> str | None:
+    """The basket key of an Amap 类型代码 ("141204", or several as "141204|141201"; a code
+    that lost its leading zero in a spreadsheet, "90100", counts as "090100"): the first
+    code found, exactly or by its 4-digit class; None when none is."""
+    text = str(value).strip()
+    if not _CODES.fullmatch(text):
+        return None
+    for code in (c.strip().zfill(6) for c in text.split("|")):
+        found = codes.get(code) or codes.get(code[:4])
+        if found:
+            return found
+    return None
+
+
 def category_lookup(basket: pd.DataFrame,
                     extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Normalised name → basket key: each key, its Chinese and English names and aliases, and
+    """Normalised name → basket key: each key, its Chinese and English names and aliases, the
+    most specific part of each Amap 类型名称 of ``data/gis/amap_typecodes.csv``, and
     ``extra`` (a planner's mapping, value → key, which wins)."""
     out: dict[str, str] = {}
     for row in basket.itertuples(index=False):
@@ -236,27 +294,54 @@ def category_lookup(basket: pd.DataFrame,
             names += [a for a in aliases.split(";") if a.strip()]
         for name in names:
             out.setdefault(_norm(name), row.category)
+    for amap_type, key in _amap_names(basket):
+        out.setdefault(_norm(amap_type.split(";")[-1]), key)
     for value, key in (extra or {}).items():
         out[_norm(value)] = key
     return out
 
 
+def _amap_names(basket: pd.DataFrame) -> list[tuple[str, str]]:
+    """(类型名称, key) of the Amap table rows whose key is in ``basket``."""
+    table = load_amap_typecodes()
+    keys = set(basket["category"])
+    return [(t, k) for t, k in zip(table["amap_type"], table["category"]) if k in keys]
+
+
 def map_categories(values: pd.Series, basket: pd.DataFrame,
-                   extra: dict[str, str] | None = None) -> tuple[np.ndarray, pd.Series]:
-    """Each value's basket key (by key, name or alias; Amap-style "a;b;c" types by their most
-    specific part first), else the value itself. Returns (categories, counts of the values
-    that matched nothing)."""
+                   extra: dict[str, str] | None = None,
+                   typecodes: pd.Series | None = None) -> tuple[np.ndarray, pd.Series]:
+    """Each value's basket key, else the value itself. Returns (categories, counts of the
+    values that matched nothing).
+
+    A value matches by key, name or alias (``extra`` first: a planner's mapping), Amap-style
+    "a;b;c" types (类型名称) by their most specific part first, and Amap 类型代码 ("141204")
+    through ``data/gis/amap_typecodes.csv``. ``typecodes`` (a column of Amap codes beside
+    the values) serves the rows whose value matches nothing.
+    """
     lookup = category_lookup(basket, extra)
-    uniq = pd.unique(values.astype(str))
+    table = load_amap_typecodes()
+    codes = {c: k for c, k in zip(table["typecode"], table["category"])
+             if k in set(basket["category"])}
+    text = values.astype(str)
+    uniq = pd.unique(text)
 
     def key_of(value: str) -> str | None:
-        parts = [value, *reversed(re.split(r"[;|/>]", value))] if re.search(r"[;|/>]", value) \
-            else [value]
+        if _norm(value) in lookup:
+            return lookup[_norm(value)]
+        by_code = typecode_key(value, codes)
+        if by_code:
+            return by_code
+        parts = reversed(re.split(r"[;|/>]", value)) if re.search(r"[;|/>]", value) else []
         return next((lookup[_norm(p)] for p in parts if _norm(p) in lookup), None)
 
     found = {v: key_of(v) for v in uniq}
-    mapped = values.astype(str).map(lambda v: found[v] or v.strip()).to_numpy(object)
-    unknown = values.astype(str)[[found[v] is None for v in values.astype(str)]]
+    keys = text.map(found)
+    if typecodes is not None and keys.isna().any():
+        by_code = typecodes.astype("string").fillna("").map(lambda c: typecode_key(c, codes))
+        keys = keys.fillna(pd.Series(by_code.to_numpy(object), index=keys.index))
+    mapped = keys.where(keys.notna(), text.str.strip()).to_numpy(object)
+    unknown = text[keys.isna().to_numpy()]
     return mapped, unknown.str.strip().value_counts()
 
 
@@ -275,38 +360,55 @@ def read_category_map(path: str | Path, basket: pd.DataFrame) -> dict[str, str]:
     return dict(zip(table["value"], table["category"]))
 
 
+#: Headers of a column of Amap 类型代码 beside the category column.
+TYPECODE_HEADERS = ("typecode", "type_code", "类型代码", "类型编码", "分类代码", "分类编码")
+
+
+def _typecode_column(gdf: pd.DataFrame, category: str) -> pd.Series | None:
+    from layers.columns import header_key
+
+    keys = {header_key(h) for h in TYPECODE_HEADERS}
+    col = next((c for c in gdf.columns if c != category and header_key(c) in keys), None)
+    return None if col is None else gdf[col]
+
+
 def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
                          on_bad_rows: str = "raise",
-                         category_map: dict[str, str] | None = None) -> gpd.GeoDataFrame:
-    """Facilities from a user file with a ``category`` column.
+                         category_map: dict[str, str] | None = None,
+                         layer: str | None = None,
+                         columns: Mapping[str, str] | None = None) -> gpd.GeoDataFrame:
+    """Facilities from a user file with a category column.
 
     Values map to the basket by key, Chinese and English name and aliases (case, spaces and
-    full-width forms ignored; see :func:`map_categories`), then by ``category_map``. Values
+    full-width forms ignored), Amap 类型名称 and 类型代码 (also from a ``typecode`` column
+    beside the category; see :func:`map_categories`), then by ``category_map``. Values
     that match nothing keep their own name and the default threshold, with a
-    :class:`~geo_app.errors.DataWarning` listing them. Polygons and lines are represented by
-    a point inside them.
+    :class:`~geo_app.errors.DataWarning` listing them with their counts. Polygons and lines
+    are represented by a point inside them. ``layer`` picks a layer or sheet; ``columns``
+    names the user's columns by role ({"category": "设施类型"}).
     """
+    from layers.sources import role_column, warn_rejected
     from layers.userfile import read_user_layer
 
     gdf, report = read_user_layer(path, datum=datum, required_columns=("category",),
-                                  on_bad_rows=on_bad_rows)
-    if report.rejected:
-        from layers.demand import warn_dropped
-
-        warn_dropped(path, [f"row {r}: {why}" for r, why in report.rejected])
-    cats = gdf["category"].astype("string").str.strip()
+                                  on_bad_rows=on_bad_rows, layer=layer, columns=columns)
+    warn_rejected(path, report)
+    column = role_column(gdf, report, "category")
+    shown = report.columns.get("category", column)
+    cats = gdf[column].astype("string").str.strip()
     bad = cats.isna() | (cats == "")
     if bad.any():
-        raise LayerValidationError(str(path), [f"row {r}, column 'category': empty"
+        raise LayerValidationError(str(path), [f"row {r}, column '{shown}': empty"
                                                for r in gdf.index[bad]])
     name = gdf["name"].astype(str) if "name" in gdf.columns else pd.Series("", index=gdf.index)
-    mapped, unknown = map_categories(cats, load_basket(), category_map)
+    mapped, unknown = map_categories(cats, load_basket(), category_map,
+                                     typecodes=_typecode_column(gdf, column))
     if len(unknown):
         from geo_app.errors import DataWarning, warn
 
         listed = ", ".join(f"'{v}' ({n})" for v, n in unknown.head(10).items())
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        warn(None, f"{path}: {int(unknown.sum())} row(s) in column 'category' match no basket "
+        warn(None, f"{path}: {int(unknown.sum())} row(s) in column '{shown}' match no basket "
              f"category and keep the {_default_minutes():g}-minute default: {listed}{more}; "
              "map them with --category-map FILE (CSV: value, category)", DataWarning,
              key="warn_unknown_categories", stacklevel=3, path=str(path),
@@ -316,6 +418,6 @@ def read_user_facilities(path: str | Path, *, datum: str | int = "wgs84",
         "source": str(path)}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326,
         index=gdf.index)
     for col in gdf.columns:  # the user's own columns (capacity, beds …) are kept
-        if col not in out.columns and col != gdf.geometry.name:
+        if col not in out.columns and col != gdf.geometry.name and col != column:
             out[col] = gdf[col].to_numpy()
     return out

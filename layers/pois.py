@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +40,8 @@ NOT_SERVICES = tuple(f"amenity={v}" for v in (
     "bench", "waste_basket", "waste_disposal", "recycling_bin", "bicycle_parking", "parking",
     "parking_entrance", "parking_space", "motorcycle_parking", "post_box", "fountain", "clock",
     "life_ring", "drinking_water", "telephone", "grit_bin", "shelter", "vending_machine",
-    "bicycle_rental", "taxi", "charging_station", "loading_dock", "watering_place", "hunting_stand"))
+    "bicycle_rental", "taxi", "charging_station", "loading_dock", "watering_place",
+    "hunting_stand"))
 
 POI_COLUMNS = {
     "category": "main OSM tag (key=value) or the user's category",
@@ -139,22 +141,32 @@ def read_osm_pois(path: str | Path) -> gpd.GeoDataFrame:
 
 
 def read_user_pois(path: str | Path, *, category_column: str = "category",
-                   datum: str | int = "wgs84") -> gpd.GeoDataFrame:
+                   datum: str | int = "wgs84", layer: str | None = None,
+                   columns: Mapping[str, str] | None = None,
+                   on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """POIs from a user file with a category column.
 
     A ``sector_9611`` column is kept when present; otherwise categories written as OSM
     ``key=value`` get their sector from the table, and categories that are sector names
-    are their own sector.
+    are their own sector. The file's other columns are kept (weights for hot spots,
+    floor areas …; a population or capacity column cleaned to numbers). ``layer`` picks a
+    layer or sheet; ``columns`` names the user's columns by role ({"category": "类型"};
+    ``category_column`` is the older form).
     """
+    from layers.sources import role_column, warn_rejected, with_role
     from layers.userfile import read_user_layer
 
-    gdf, _ = read_user_layer(path, datum=datum, required_columns=(category_column,))
-    cats = gdf[category_column].astype("string").str.strip().fillna("")
+    columns = with_role(columns, "category", category_column)
+    gdf, report = read_user_layer(path, datum=datum, required_columns=("category",),
+                                  layer=layer, columns=columns, on_bad_rows=on_bad_rows)
+    warn_rejected(path, report)
+    column = role_column(gdf, report, "category")
+    cats = gdf[column].astype("string").str.strip().fillna("")
     empty = cats == ""
     if empty.any():
         rows = ", ".join(map(str, gdf.index[empty][:10]))
-        raise LayerValidationError(str(path), [f"column '{category_column}' is empty in "
-                                               f"{int(empty.sum())} row(s): {rows}"])
+        raise LayerValidationError(str(path), [f"column '{report.columns.get('category', column)}'"
+                                               f" is empty in {int(empty.sum())} row(s): {rows}"])
     rules = load_sector_rules()
     if "sector_9611" in gdf.columns:
         sector = gdf["sector_9611"].astype("string").fillna("").to_numpy(object)
@@ -166,11 +178,15 @@ def read_user_pois(path: str | Path, *, category_column: str = "category",
         sector[own] = cats.to_numpy(object)[own]
     group = pd.Series(sector).map(rules.set_index("sector_9611")["sector_group"]).fillna("")
     name = gdf["name"].astype(str) if "name" in gdf.columns else pd.Series("", index=gdf.index)
-    return gpd.GeoDataFrame({
+    out = gpd.GeoDataFrame({
         "category": cats.to_numpy(object), "sector_9611": sector,
         "sector_group": group.to_numpy(object), "name": name.to_numpy(object), "osm_id": "",
         "source": str(path)}, geometry=_points_of(gdf.geometry.to_numpy()), crs=4326,
         index=gdf.index)
+    for col in gdf.columns:  # the user's own columns (weights, floor areas …) are kept
+        if col not in out.columns and col not in (gdf.geometry.name, column):
+            out[col] = gdf[col].to_numpy()
+    return out
 
 
 def read_osm_places(path: str | Path) -> gpd.GeoDataFrame:

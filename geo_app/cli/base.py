@@ -29,7 +29,8 @@ def cmd_map_overview(args: argparse.Namespace) -> int:
     keys = args.layers or list(base.places)
     unknown = [k for k in keys if k not in base.places]
     if unknown:
-        raise ValueError(f"unknown layer(s) {', '.join(unknown)}: expected {', '.join(base.places)}")
+        raise ValueError(f"unknown layer(s) {', '.join(unknown)}: expected "
+                         f"{', '.join(base.places)}")
     m = overview_map(base.districts, {k: base.places[k] for k in keys},
                      choropleth=args.choropleth, lang=args.lang, tiles=args.tiles)
     out = save_offline_html(m, args.out)
@@ -41,7 +42,8 @@ LAUNCHER = """\
 # Written by `geo-app serve`: Streamlit needs a script file; the app lives in geo_app.ui.app.
 from geo_app.ui.app import main
 
-main()
+if __name__ == "__main__":  # not when a worker process re-imports this script
+    main()
 """
 
 
@@ -68,7 +70,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
            "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.enableStaticServing", "true", "--client.toolbarMode", "minimal",
            # the uploader's limit (whole MB) is the one save_upload checks
-           "--server.maxUploadSize", str(math.ceil(settings.max_upload_mb))]
+           "--server.maxUploadSize", str(math.ceil(settings.max_upload_mb)),
+           # a served app never reloads its modules when files change under it
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     print(f"starting the app at http://localhost:{args.port} (Ctrl+C stops it)")
     try:
         return subprocess.call(cmd, cwd=app.parent)

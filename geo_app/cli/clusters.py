@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from geo_app.cli import checks
+from geo_app.cli import inputs as opts
 from geo_app.cli.progress import progress_bar
 from geo_app.labels import LANGS
 
@@ -32,11 +33,12 @@ def _cmd_clusters(args: argparse.Namespace) -> int:
 
     with progress_bar("clusters") as say:
         say(0.0, "reading points")
-        pois = load_pois(args.points, category_column=args.category_column, datum=args.datum)
+        pois, notes = _read_points(args, load_pois)
         say(0.3, "clustering")
         result = cluster_pois(pois, method=args.method, eps_m=args.eps,
                               min_samples=args.min_samples,
                               places=default_places(args.points, pois), source=str(args.points))
+        result.params.update(opts.run_info_of(args, notes))
         say(0.8, "writing")
         write_gpkg_layers(result.layers(), args.out)
         p = result.params
@@ -61,15 +63,21 @@ def _cmd_catchments(args: argparse.Namespace) -> int:
     from geo_app.maps.clusters import catchment_map
     from geo_app.workflows.catchments import run_catchments
 
+    names = ("centres", "demand", "network", "pois")
     with progress_bar("catchments") as say:
         say(0.0, "residents, costs and the Huff model")
-        result = run_catchments(centres=args.centres, name_column=args.name_column,
-                                demand=args.demand, network=args.network, mode=args.mode,
-                                attractiveness=args.attractiveness,
-                                pois=args.pois, alpha=args.alpha, beta=args.beta,
-                                max_minutes=args.max_minutes, max_km=args.max_km,
-                                cell_m=args.cell_m,
-                                datum=args.datum)
+        with opts.input_notes() as notes:
+            bundled = None if args.centres else opts.columns_of(args, "centres").get("name")
+            result = run_catchments(
+                centres=args.centres, name_column=bundled, demand=args.demand,
+                network=args.network, mode=args.mode, attractiveness=args.attractiveness,
+                pois=args.pois, alpha=args.alpha, beta=args.beta,
+                max_minutes=args.max_minutes, max_km=args.max_km, cell_m=args.cell_m,
+                datum=args.datum, datums={n: opts.datum_of(args, n) for n in names},
+                layers={n: opts.layer_of(args, n) for n in names},
+                columns={n: opts.columns_of(args, n) for n in names}, on_bad_rows=args.on_bad_rows,
+                progress=lambda f, m: say(0.8 * f, m))
+        result.params.update(opts.run_info_of(args, notes))
         say(0.8, "writing")
         write_gpkg_layers(result.layers(), args.out)
         p = result.params
@@ -92,14 +100,22 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     from geo_app.io.export import write_geotiff, write_gpkg_layers
     from geo_app.maps.clusters import hotspot_map
     from geo_app.workflows.clusters import load_pois
-    from geo_app.workflows.hotspots import run_density, run_hotspots
+    from geo_app.workflows.hotspots import plan_density, plan_hotspots, run_density, run_hotspots
 
     with progress_bar("hotspots") as say:
         say(0.0, "reading points")
-        pts = _points_for(args, load_pois)
+        pts, notes = _points_for(args, load_pois)
+        plan = plan_hotspots(pts, grid=args.grid, cell_m=args.cell_m,
+                             permutations=args.permutations)  # refused here when too large
+        if args.density or args.map:
+            plan_density(pts, bandwidth_m=args.bandwidth)
+        print(f"grid: {plan.label}, about {plan.cells:,} cells; {plan.permutations:,} "
+              f"permutations (about {max(plan.seconds, 1):,.0f} s)")
         say(0.2, "Gi* permutations")
         result = run_hotspots(pts, grid=args.grid, cell_m=args.cell_m, weight=args.weight,
-                              permutations=args.permutations, alpha=args.alpha, seed=args.seed)
+                              permutations=args.permutations, alpha=args.alpha, seed=args.seed,
+                              progress=lambda f: say(0.2 + 0.4 * f, "Gi* permutations"))
+        result.params.update(opts.run_info_of(args, notes))
         say(0.6, "writing")
         write_gpkg_layers(result.layers(), args.out)
         p = result.params
@@ -126,8 +142,19 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_points(args: argparse.Namespace, load):
+    """The ``--points`` of clusters/hotspots read with the input options and checked (a
+    GCJ-02/BD-09 shift against a district column, far outliers), and the warnings raised."""
+    from geo_app.workflows.input_checks import check_points
+
+    with opts.input_notes() as notes:
+        pts = load(args.points, **opts.reader_options(args, "points"))
+        check_points(pts, args.points, opts.datum_of(args, "points"), "points")
+    return pts, notes
+
+
 def _points_for(args: argparse.Namespace, load):
-    pts = load(args.points, category_column=args.category_column, datum=args.datum)
+    pts, notes = _read_points(args, load)
     if args.category:
         keep = pts["category"].astype(str).isin(args.category)
         if "sector_9611" in pts.columns:
@@ -135,42 +162,49 @@ def _points_for(args: argparse.Namespace, load):
         if not keep.any():
             raise ValueError(f"no point has category or sector {', '.join(args.category)}")
         pts = pts[keep]
-    return pts
+    return pts, notes
 
 
 def _cmd_service_areas(args: argparse.Namespace) -> int:
-    from geo_app.io.export import write_gpkg_layers
+    from geo_app.io.export import run_info, write_gpkg_layers
     from geo_app.maps.clusters import service_area_map
-    from geo_app.workflows.catchments import graph_for
+    from geo_app.workflows.catchments import graph_of
+    from geo_app.workflows.input_checks import check_points, streets_of
     from geo_app.workflows.service_areas import service_areas
+    from layers.network import read_network
 
     with progress_bar("service areas") as say:
-        say(0.0, "reading bases")
-        if args.bases is None:
-            from layers import load_logistics_bases
+        say(0.0, "drive network")
+        with opts.input_notes() as notes:
+            net = read_network(args.network, mode="drive", datum=opts.datum_of(args, "network"),
+                               layer=opts.layer_of(args, "network"))
+            say(0.3, "reading bases")
+            if args.bases is None:
+                from layers import load_logistics_bases
 
-            bases, name = load_logistics_bases(), args.name_column or "name_zh"
-        else:
-            from layers.userfile import read_user_layer
+                bases = load_logistics_bases()
+                name = opts.columns_of(args, "bases").get("name") or "name_zh"
+            else:
+                from geo_app.workflows.inputs import named_points
 
-            name = args.name_column or "name"
-            bases, _ = read_user_layer(args.bases, datum=args.datum, required_columns=(name,),
-                                       geometry_types=("Point",))
+                bases, name = named_points(args.bases, **opts.reader_options(args, "bases")), "name"
+                check_points(bases, args.bases, opts.datum_of(args, "bases"), "bases",
+                             streets=streets_of(net))
         minutes = [float(m) for m in args.minutes.split(",") if m.strip()]
-        say(0.1, "drive network")
-        graph = graph_for(args.network, "drive")
+        graph = graph_of(net, "drive")
         print(f"drive network: {graph.n_nodes:,} nodes, {graph.n_edges:,} directed links "
               f"({args.network})")
         say(0.5, "drive-time areas")
         areas, table = service_areas(graph, bases, minutes, name=name)
         say(0.8, "writing")
-        write_gpkg_layers({"service_areas": areas, "bases": table}, args.out)
+        write_gpkg_layers({"service_areas": areas, "bases": table,
+                           "run_info": run_info(opts.run_info_of(args, notes))}, args.out)
         for row in table.itertuples():
             state = f"{row.snap_m:,.0f} m from the network" if row.on_network else "OFF the network"
             print(f"  {row.name}: {state}")
         for mins, group in areas.groupby("minutes"):
             print(f"  ≤ {mins:g} min: {group['area_km2'].sum():,.1f} km² in total")
-        print(f"wrote {args.out} (layers: service_areas, bases)")
+        print(f"wrote {args.out} (layers: service_areas, bases, run_info)")
         say(0.9, "map")
         _write_map(service_area_map(bases.rename(columns={name: "name"})
                                     if name != "name" else bases, areas, lang=args.lang,
@@ -178,10 +212,10 @@ def _cmd_service_areas(args: argparse.Namespace) -> int:
     return 0
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    """Options every cluster-map command shares: input datum, outputs, language."""
-    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, "
-                   "gcj02, bd09 or EPSG:<code>")
+def _common(p: argparse.ArgumentParser, inputs: tuple[str, ...],
+            roles: tuple[str, ...] = opts.BASE_ROLES) -> None:
+    """Options every cluster-map command shares: the input options, outputs, language."""
+    opts.input_options(p, inputs, roles=roles)
     p.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
     p.add_argument("--map", type=Path, help="also write an offline HTML map")
     p.add_argument("--lang", choices=LANGS, default="zh")
@@ -197,16 +231,16 @@ def add_commands(sub) -> None:
     p.add_argument("--eps", type=checks.POSITIVE_M, default=150.0,
                    help="DBSCAN radius in metres (default 150)")
     p.add_argument("--min-samples", type=checks.number(2, integer=True), default=10,
-                   help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster (default 10)")
-    p.add_argument("--category-column", default="category", help="category column of a user file")
-    _common(p)
+                   help="DBSCAN: neighbours for a core point; HDBSCAN: smallest cluster "
+                        "(default 10)")
+    _common(p, ("points",))
     p.set_defaults(func=_cmd_clusters, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("catchments", help="business-circle catchments (Huff model)")
     p.add_argument("--centres", type=Path,
-                   help="centres with a name column (default: the bundled business circles)")
-    p.add_argument("--name-column", help="name column of --centres (default name, or name_zh "
-                   "for the bundled circles)")
+                   help="centres with a name column (default: the bundled business circles; "
+                        "--name-column names it, default name, or name_zh for the bundled "
+                        "circles)")
     p.add_argument("--demand", default="census",
                    help="'census' (district census populations spread evenly; Chongqing only), "
                         "or residents as for geo-app coverage (file, GeoTIFF or 'buildings')")
@@ -226,8 +260,9 @@ def add_commands(sub) -> None:
     p.add_argument("--max-km", type=checks.number(0, 1_000, lo_open=True), default=20.0,
                    help="straight line: nobody travels farther than this (km)")
     p.add_argument("--cell-m", type=checks.number(10, 100_000), default=1000.0,
-                   help="side of the residents' cells (m)")
-    _common(p)
+                   help="side of the residents' cells (m); cells and cells x centres are "
+                        "capped (Settings max_grid_cells, max_catchment_pairs)")
+    _common(p, ("centres", "demand", "network", "pois"), (*opts.BASE_ROLES, "id"))
     p.set_defaults(func=_cmd_catchments, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("hotspots", help="Getis-Ord Gi* hot and cold spots of points on a grid, "
@@ -235,8 +270,11 @@ def add_commands(sub) -> None:
     p.add_argument("--points", required=True, type=Path, help="as for geo-app clusters")
     p.add_argument("--grid", choices=("h3", "square"), default="h3")
     p.add_argument("--cell-m", type=checks.number(10, 100_000), default=250.0,
-                   help="cell size in metres: square side or hexagon width (default 250)")
-    p.add_argument("--weight", help="sum this column instead of counting points")
+                   help="cell size in metres: square side or hexagon width (default 250); "
+                        "cells and Gi* work are capped (Settings max_grid_cells, "
+                        "max_hotspot_draws), the size that fits is named")
+    p.add_argument("--weight", help="sum this column of --points instead of counting points "
+                   "(e.g. population, or any numeric column of your file)")
     p.add_argument("--category", nargs="*", help="only points of these categories or sectors")
     p.add_argument("--permutations", type=checks.number(99, 99_999, integer=True),
                    help="default 999, 9,999 above 1,000 cells")
@@ -245,9 +283,9 @@ def add_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed of the permutations")
     p.add_argument("--bandwidth", type=checks.POSITIVE_M, default=300.0,
                    help="kernel density bandwidth (m)")
-    p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF")
-    p.add_argument("--category-column", default="category", help="category column of a user file")
-    _common(p)
+    p.add_argument("--density", type=Path, help="also write the kernel density as a GeoTIFF "
+                   "(raster cells capped by Settings max_density_cells)")
+    _common(p, ("points",), (*opts.BASE_ROLES, "capacity"))
     p.set_defaults(func=_cmd_hotspots, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("service-areas", help="drive-time service areas around logistics bases")
@@ -255,7 +293,6 @@ def add_commands(sub) -> None:
                    help=".osm.pbf, .osm, or road centre-lines (optional oneway, maxspeed columns)")
     p.add_argument("--bases", type=Path, help="depots with a name column (default: the bundled "
                    "logistics bases)")
-    p.add_argument("--name-column", help="name column of --bases")
     p.add_argument("--minutes", default="15,30,45", help="drive times, comma-separated")
-    _common(p)
+    _common(p, ("network", "bases"))
     p.set_defaults(func=_cmd_service_areas, out_suffixes=(".gpkg",))

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from contextlib import contextmanager
 from pathlib import Path
 
 from geo_app.cli import checks
+from geo_app.cli.inputs import (
+    BASE_ROLES,
+    columns_of,
+    datum_of,
+    input_notes,
+    input_options,
+    layer_of,
+    run_info_of,
+)
 
 
 def coverage_options(p: argparse.ArgumentParser) -> None:
@@ -33,14 +41,10 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
                    help="points farther than this from the network are off-network (m)")
     p.add_argument("--area-type", choices=("urban", "rural"), default="urban",
                    help="rural uses the 30-minute rural life-circle standard")
-    p.add_argument("--datum", default="wgs84", help="datum of user files: wgs84, cgcs2000, gcj02, "
-                   "bd09 or EPSG:<code>")
-    for name in ("network", "facilities", "demand"):
-        p.add_argument(f"--{name}-datum", help=f"datum of --{name} (default: --datum)")
+    input_options(p, ("network", "facilities", "demand"), roles=(*BASE_ROLES, "id"))
     p.add_argument("--category-map", type=Path, help="CSV (value, category) assigning your "
                    "category values to basket categories, for values the basket's names and "
                    "aliases do not match")
-    on_bad_rows_option(p)
     p.add_argument("--townships", type=Path, help="township polygons for the summary")
     p.add_argument("--township-name", default="name", help="name column of --townships")
     p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
@@ -76,10 +80,11 @@ def add_commands(sub) -> None:
                    help="2SFCA (1 within the catchment), E2SFCA (three zones weighted 1, 0.68, "
                         "0.22) or G2SFCA (Gaussian kernel)")
     a.add_argument("--minutes", type=checks.MINUTES, default=15.0, help="catchment (min)")
-    a.add_argument("--capacity-column", help="facility supply: beds, seats, floor area … "
-                   "(default 1 per facility)")
-    a.add_argument("--datum", default="wgs84", help="datum of user files")
-    a.add_argument("--out", required=True, help="GeoPackage to write")
+    input_options(a, ("network", "facilities", "demand"),
+                  roles=(*BASE_ROLES, "capacity", "id"))
+    a.add_argument("--category-map", type=Path, help="as for geo-app coverage")
+    a.add_argument("--out", required=True, help="GeoPackage to write (--capacity-column: "
+                   "facility supply, beds, seats, floor area …; default 1 per facility)")
     a.set_defaults(func=cmd_accessibility, out_suffixes=(".gpkg",))
 
     b = sub.add_parser("batch", help="run a command for every district or township at once")
@@ -96,20 +101,7 @@ def _run(args: argparse.Namespace, say):
     from geo_app.workflows.sharding import dask_client
 
     say(0.0, "reading inputs")
-    with input_warnings() as notes:
-        inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
-                                      datum=args.datum, townships=args.townships,
-                                      township_name=args.township_name,
-                                      category_map=category_map_of(args),
-                                      on_bad_rows=args.on_bad_rows,
-                                      network_datum=args.network_datum,
-                                      facilities_datum=args.facilities_datum,
-                                      demand_datum=args.demand_datum)
-    if notes:  # kept in the result's run info
-        import dataclasses
-
-        inputs = dataclasses.replace(inputs, sources={**inputs.sources,
-                                                      "input_warnings": " | ".join(notes)})
+    inputs = load_coverage_inputs(args)
     net = inputs.network
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
           f"({args.network})")
@@ -127,28 +119,29 @@ def _run(args: argparse.Namespace, say):
     return inputs, result
 
 
-def on_bad_rows_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--on-bad-rows", choices=("raise", "drop"), default="raise",
-                   help="raise (default): refuse a file with unusable or repeated rows, naming "
-                        "them; drop: leave those rows out, list them as warnings and in the "
-                        "result's run info")
+def load_coverage_inputs(args: argparse.Namespace):
+    """The network, facilities and demand of ``coverage``/``accessibility``, read with the
+    input options; how they were read and the warnings raised go to the inputs' sources
+    (the result's run info)."""
+    import dataclasses
 
+    from geo_app.workflows import coverage as workflow
 
-@contextmanager
-def input_warnings():
-    """Collect the project's warnings raised while reading inputs (they are still shown)."""
-    import warnings
-
-    from geo_app.errors import GeoAppWarning
-
-    notes: list[str] = []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeoAppWarning)
-        yield notes
-    for w in caught:
-        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
-        if issubclass(w.category, GeoAppWarning):
-            notes.append(str(w.message))
+    names = ("facilities", "demand")
+    with input_notes() as notes:
+        inputs = workflow.load_inputs(
+            args.network, args.facilities, args.demand, datum=args.datum,
+            townships=getattr(args, "townships", None),
+            township_name=getattr(args, "township_name", "name"),
+            category_map=category_map_of(args), on_bad_rows=args.on_bad_rows,
+            network_datum=datum_of(args, "network"),
+            facilities_datum=datum_of(args, "facilities"),
+            demand_datum=datum_of(args, "demand"),
+            layers={n: layer_of(args, n) for n in ("network", *names) if layer_of(args, n)},
+            columns={n: columns_of(args, n) for n in names})
+    info = {k: v for k, v in run_info_of(args, notes).items()
+            if not k.startswith("input_") or k == "input_warnings"}
+    return dataclasses.replace(inputs, sources={**inputs.sources, **info})
 
 
 def category_map_of(args: argparse.Namespace) -> dict | None:
@@ -215,20 +208,25 @@ def cmd_batch_coverage(args: argparse.Namespace) -> int:
 
 
 def cmd_accessibility(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from geo_app.cli.progress import progress_bar
-    from geo_app.io.export import write_gpkg_layers
-    from geo_app.workflows import coverage as workflow
+    from geo_app.io.export import run_info, write_gpkg_layers
     from geo_app.workflows.accessibility import run_accessibility
 
     with progress_bar("accessibility") as say:
         say(0.0, "reading inputs")
-        inputs = workflow.load_inputs(args.network, args.facilities, args.demand,
-                                      datum=args.datum)
+        inputs = load_coverage_inputs(args)
         say(0.2, f"{args.method} by category")
+        capacity = columns_of(args, "facilities").get("capacity")
+        if capacity is not None and capacity not in inputs.facilities.columns:
+            capacity = "capacity"  # the reader names the column by its role
         result = run_accessibility(inputs.network, inputs.facilities, inputs.demand,
                                    method=args.method, minutes=args.minutes,
-                                   capacity_column=args.capacity_column, zones=inputs.zones)
+                                   capacity_column=capacity, zones=inputs.zones)
         say(0.9, "writing")
+        extra = {f"source_{k}": v for k, v in inputs.sources.items()}
+        result.run_info = pd.concat([result.run_info, run_info(extra)], ignore_index=True)
         write_gpkg_layers(result.layers(), args.out)
     area = result.equity[result.equity["zone_type"] == "study_area"]
     print(f"{'category':<20}{'per 1,000':>12}{'Gini':>8}{'Theil':>8}{'Palma':>8}")

@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import argparse
 
+from geo_app.cli.inputs import datum_of, input_notes, layer_of, reader_options, run_info_of
+
 
 def _siting_inputs(args: argparse.Namespace):
-    """Network, demand, existing facilities and the prepared siting run for site/evaluate."""
+    """Network, demand and existing facilities of site/evaluate, read with the input options
+    and checked (a GCJ-02/BD-09 shift against the streets, far outliers)."""
     import pandas as pd
 
+    from geo_app.cli.coverage import category_map_of
+    from geo_app.errors import InputError
+    from geo_app.workflows.input_checks import check_points, streets_of
+    from layers.facilities import load_basket, map_categories
     from layers.network import read_network
     from layers.sources import load_demand, load_facilities
 
-    net = read_network(args.network, datum=args.datum)
+    net = read_network(args.network, datum=datum_of(args, "network"),
+                       layer=layer_of(args, "network"))
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments")
-    demand = load_demand(args.demand, network=args.network, datum=args.datum,
-                         on_bad_rows=args.on_bad_rows)
-    from geo_app.cli.coverage import category_map_of
-    from geo_app.errors import InputError
-    from layers.facilities import load_basket, map_categories
-
-    existing = (load_facilities(args.existing, datum=args.datum,
-                                category_map=category_map_of(args),
-                                on_bad_rows=args.on_bad_rows) if args.existing else None)
+    streets = streets_of(net)
+    demand = load_demand(args.demand, network=args.network, **reader_options(args, "demand"))
+    check_points(demand, args.demand, datum_of(args, "demand"), "demand", streets=streets)
+    existing = None
+    if args.existing:
+        existing = load_facilities(args.existing, category_map=category_map_of(args),
+                                   **reader_options(args, "existing"))
+        check_points(existing, args.existing, datum_of(args, "existing"), "existing",
+                     streets=streets)
     if existing is not None and args.category:
         basket = load_basket()
         have = sorted(set(existing["category"].astype(str)))
@@ -36,6 +44,16 @@ def _siting_inputs(args: argparse.Namespace):
             raise InputError(f"--category {args.category}: {args.existing} has no facility of "
                              f"that category (it has: {', '.join(have)})")
     return net, demand, existing
+
+
+def _read_sites(args: argparse.Namespace, name: str, net, read):
+    """Candidates or proposed sites (``read(**options)``), checked like the other inputs."""
+    from geo_app.workflows.input_checks import check_points, streets_of
+
+    sites = read(**reader_options(args, name))
+    check_points(sites, getattr(args, name), datum_of(args, name), name,
+                 streets=streets_of(net))
+    return sites
 
 
 def _print_run(summary, sites) -> None:
@@ -55,7 +73,7 @@ def cmd_site(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from geo_app.cli.progress import progress_bar
-    from geo_app.io.export import write_gpkg_layers
+    from geo_app.io.export import run_info, write_gpkg_layers
     from geo_app.workflows.graphs import walk_graph_from_network
     from geo_app.workflows.siting import (
         candidate_sites,
@@ -70,17 +88,20 @@ def cmd_site(args: argparse.Namespace) -> int:
 
     with progress_bar("site") as say:
         say(0.0, "reading inputs")
-        net, demand, existing = _siting_inputs(args)
-        say(0.2, "walk graph and candidates")
-        graph = walk_graph_from_network(net, speed_m_s=args.speed)
-        candidates = candidate_sites(args.candidates, graph, network=args.network,
-                                     datum=args.datum, max_snap_m=args.max_snap_m)
+        with input_notes() as notes:
+            net, demand, existing = _siting_inputs(args)
+            say(0.2, "walk graph and candidates")
+            graph = walk_graph_from_network(net, speed_m_s=args.speed)
+            candidates = _read_sites(args, "candidates", net, lambda **o: candidate_sites(
+                args.candidates, graph, network=args.network, max_snap_m=args.max_snap_m,
+                **o))
+        info = run_info(run_info_of(args, notes))
         print(f"candidates: {len(candidates):,} ({args.candidates})")
         say(0.3, "coverage sets")
         run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
                       speed_m_s=args.speed, max_snap_m=args.max_snap_m)
         if args.by:
-            return _site_by_district(args, net, graph, demand, existing, candidates, say)
+            return _site_by_district(args, net, graph, demand, existing, candidates, say, info)
         groups = lo = hi = None
         if args.quotas:
             groups, lo, hi, _ = district_groups(run.candidates, load_districts(),
@@ -94,14 +115,15 @@ def cmd_site(args: argparse.Namespace) -> int:
         sites = sites_frame(run, result)
         summary = summary_frame(run, result, args.objective)
         write_gpkg_layers({"sites": sites, "summary": summary,
-                           "uncovered": uncovered_frame(run, result.sites)}, args.out)
+                           "uncovered": uncovered_frame(run, result.sites),
+                           "run_info": info}, args.out)
     _print_run(summary, sites)
-    print(f"wrote {args.out} (layers: sites, summary, uncovered)")
+    print(f"wrote {args.out} (layers: sites, summary, uncovered, run_info)")
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from geo_app.io.export import write_gpkg_layers
+    from geo_app.io.export import run_info, write_gpkg_layers
     from geo_app.workflows.siting import (
         evaluation_result,
         prepare,
@@ -111,21 +133,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         uncovered_frame,
     )
 
-    net, demand, existing = _siting_inputs(args)
-    proposal = read_sites(args.sites, datum=args.datum)
+    with input_notes() as notes:
+        net, demand, existing = _siting_inputs(args)
+        proposal = _read_sites(args, "sites", net, lambda **o: read_sites(args.sites, **o))
     run = prepare(net, demand, proposal, existing=existing, minutes=args.minutes,
                   speed_m_s=args.speed, max_snap_m=args.max_snap_m)
     result = evaluation_result(run)
     table = sites_frame(run, result)
     summary = summary_frame(run, result, "evaluate")
     write_gpkg_layers({"sites": table, "summary": summary,
-                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+                       "uncovered": uncovered_frame(run, result.sites),
+                       "run_info": run_info(run_info_of(args, notes))}, args.out)
     _print_run(summary, table)
-    print(f"wrote {args.out} (layers: sites, summary, uncovered)")
+    print(f"wrote {args.out} (layers: sites, summary, uncovered, run_info)")
     return 0
 
 
-def _site_by_district(args, net, graph, demand, existing, candidates, say) -> int:
+def _site_by_district(args, net, graph, demand, existing, candidates, say, info) -> int:
     """``geo-app site --by district``: each district of the quota table on its own."""
     import pandas as pd
 
@@ -173,11 +197,12 @@ def _site_by_district(args, net, graph, demand, existing, candidates, say) -> in
     table = pd.DataFrame([{k: v for k, v in r.items() if k != "sites"} | {"chosen": len(r["sites"])}
                           for r in records])
     write_gpkg_layers({"sites": sites, "summary": summary, "by_district": table,
-                       "uncovered": uncovered_frame(run, result.sites)}, args.out)
+                       "uncovered": uncovered_frame(run, result.sites), "run_info": info},
+                      args.out)
     for r in table.itertuples():
         print(f"  {r.zone}: {r.chosen} of {r.asked} sites, newly covered {r.value:,.0f} "
               f"(bound {r.bound:,.0f}, {r.solver} {r.status})")
     _print_run(summary, sites)
-    print(f"wrote {args.out} (layers: sites, summary, by_district, uncovered)")
+    print(f"wrote {args.out} (layers: sites, summary, by_district, uncovered, run_info)")
     return 0
 

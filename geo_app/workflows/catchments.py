@@ -8,6 +8,7 @@ square cells; each cell's probability of patronising each circle follows
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import pandas as pd
 import shapely
 
 from analysis.clusters import huff_probabilities
-from analysis.grids import square_bins, square_polygons
+from analysis.grids import fitting_cell, square_bins, square_cell_count, square_polygons
+from geo_app.config import DEFAULT, Settings
 from geo_app.errors import InputError, ParameterError
 from geo_app.io.export import run_info
 from layers.validate import located, nonnegative_column
@@ -72,7 +74,8 @@ def census_cells(districts: gpd.GeoDataFrame, cell_m: float, crs: str,
     x0, y0, x1, y1 = d.total_bounds
     if area is not None:
         a0, b0, a1, b1 = area.bounds
-        x0, y0 = x0 + np.floor(max(a0 - x0, 0) / cell_m) * cell_m, y0 + np.floor(max(b0 - y0, 0) / cell_m) * cell_m
+        x0 = x0 + np.floor(max(a0 - x0, 0) / cell_m) * cell_m
+        y0 = y0 + np.floor(max(b0 - y0, 0) / cell_m) * cell_m
         x1, y1 = min(x1, a1), min(y1, b1)
         if x1 <= x0 or y1 <= y0:
             raise ValueError("the centres and their reach lie outside the districts' census area")
@@ -180,8 +183,12 @@ DRIVE_ACCESS_M_S = 5.0  # reaching the road network by car park or lane (18 km/h
 
 
 def load_centres(path: str | Path | gpd.GeoDataFrame | None, name_column: str | None,
-                 datum: str | int = "wgs84") -> tuple[gpd.GeoDataFrame, str]:
-    """Centres with names: the bundled business circles, a GeoDataFrame or a file of points."""
+                 datum: str | int = "wgs84", *, layer: str | None = None,
+                 columns: Mapping[str, str] | None = None,
+                 on_bad_rows: str = "raise") -> tuple[gpd.GeoDataFrame, str]:
+    """Centres with names: the bundled business circles, a GeoDataFrame or a file of points
+    (``layer`` and ``columns``, {role: column}, as for
+    :func:`~layers.userfile.read_user_layer`; the name is the ``name`` role)."""
     if path is None:
         from layers import load_business_circles
 
@@ -194,12 +201,12 @@ def load_centres(path: str | Path | gpd.GeoDataFrame | None, name_column: str | 
                              f"{', '.join(map(str, path.columns))})")
         c = path
     else:
-        from layers.userfile import read_user_layer
+        from geo_app.workflows.inputs import named_points
 
-        name = name_column or "name"
-        c, _ = read_user_layer(path, datum=datum, required_columns=(name,),
-                               geometry_types=("Point",))
-    c = located(c).reset_index(drop=True)
+        c = named_points(path, name_column=name_column or "name", datum=datum, layer=layer,
+                         columns=columns, on_bad_rows=on_bad_rows)
+        name = "name"
+    c = located(c)
     if len(c) < 2:
         raise ValueError(f"{path or 'business circles'}: {len(c)} located centre(s); "
                          "a catchment model needs at least two to compete")
@@ -228,6 +235,51 @@ def graph_for(network: str | Path, mode: str, crs: str | None = None):
     return graph_of(read_network(network, mode=mode), mode, crs)
 
 
+def _check_cells(n: int, k: int, cell_m: float, s: Settings, what: str) -> None:
+    """Refuse more than ``s.max_grid_cells`` cells or ``s.max_catchment_pairs`` cells ×
+    centres, naming the cell size that fits."""
+    fit = min(s.max_grid_cells, s.max_catchment_pairs / max(k, 1))
+    if n <= fit:
+        return
+    why = (f"{n:,} cells (limit {s.max_grid_cells:,}, max_grid_cells)" if n > s.max_grid_cells
+           else f"{n:,} cells × {k:,} centres = {n * k:,} pairs (limit "
+                f"{s.max_catchment_pairs:,.0f}, max_catchment_pairs)")
+    raise ParameterError(f"the residents' grid of {cell_m:g} m cells ({what}) would have {why}: "
+                         f"use --cell-m {fitting_cell(cell_m, n, fit):g} or more")
+
+
+def _residents(demand, c: gpd.GeoDataFrame, *, cell_m: float, network, graph, max_km: float,
+               max_minutes: float, s: Settings, read) -> tuple[gpd.GeoDataFrame, str, str]:
+    """(cells, metric CRS, text) of the residents: given points, census or a file."""
+    from layers.crs import metric_crs
+
+    if isinstance(demand, gpd.GeoDataFrame) or str(demand) != "census":
+        residents = demand if isinstance(demand, gpd.GeoDataFrame) else read(demand)
+        crs = metric_crs(residents)
+        pts = residents.geometry.to_crs(crs)
+        _check_cells(len(square_bins(pts.x.to_numpy(), pts.y.to_numpy(), cell_m)[0]), len(c),
+                     cell_m, s, "one cell per square holding residents")
+        text = "residents given" if isinstance(demand, gpd.GeoDataFrame) else str(demand)
+        return population_cells(residents, cell_m, crs), crs, text
+    from layers import load_districts
+
+    crs = metric_crs(c)
+    # with a network, nobody outruns 40 m/s (144 km/h): that bounds the census cells
+    reach = max_km * 1000 if network is None and graph is None else max_minutes * 60 * 40.0
+    xy = c.to_crs(crs).geometry
+    area = shapely.buffer(shapely.convex_hull(shapely.multipoints(
+        np.column_stack([xy.x, xy.y]))), reach)
+    districts = load_districts()
+    x0, y0, x1, y1 = districts[districts["pop_2020"].notna()].to_crs(crs).total_bounds
+    a0, b0, a1, b1 = area.bounds
+    box = (max(x0, a0), max(y0, b0), min(x1, a1), min(y1, b1))
+    if box[2] > box[0] and box[3] > box[1]:
+        _check_cells(square_cell_count(box, cell_m), len(c), cell_m, s,
+                     "census, over the districts within reach of the centres")
+    return (census_cells(districts, cell_m, crs, area=area), crs,
+            "census 2020, spread evenly within each district (estimate)")
+
+
 def run_catchments(*, centres: str | Path | gpd.GeoDataFrame | None = None,
                    name_column: str | None = None,
                    demand: str | Path | gpd.GeoDataFrame = "census",
@@ -236,44 +288,69 @@ def run_catchments(*, centres: str | Path | gpd.GeoDataFrame | None = None,
                    pois: str | Path | gpd.GeoDataFrame | None = None, alpha: float = 1.0,
                    beta: float = 2.0, max_minutes: float = 60.0, max_km: float = 20.0,
                    cell_m: float = 1000.0, datum: str | int = "wgs84",
-                   graph=None, osm_file: str | Path | None = None) -> CatchmentResult:
+                   graph=None, osm_file: str | Path | None = None,
+                   datums: Mapping[str, str] | None = None,
+                   layers: Mapping[str, str] | None = None,
+                   columns: Mapping[str, Mapping[str, str]] | None = None,
+                   on_bad_rows: str = "raise", settings: Settings | None = None,
+                   progress=None) -> CatchmentResult:
     """Huff catchments of ``centres`` over residents summed into ``cell_m`` cells.
 
     Costs are network travel times when a ``network`` (or a prepared ``graph``) is given,
     straight-line distances otherwise; beyond ``max_minutes`` / ``max_km`` a centre is
     not visited at all. ``demand="buildings"`` estimates residents from the buildings of
     ``osm_file`` (default: the ``network`` file).
+
+    Files: ``datum`` applies to each, unless ``datums`` names one per input ("centres",
+    "demand", "pois", "network"); ``layers`` and ``columns`` ({role: column}) per input
+    likewise. Point files declared WGS-84 inside China are checked for a GCJ-02/BD-09
+    shift (against the network, else a district column) and for far outliers. The cells
+    (and cells × centres) are estimated first and refused beyond the ``settings``' caps.
     """
     from geo_app.workflows.clusters import load_pois
-    from layers.crs import metric_crs
+    from geo_app.workflows.input_checks import check_points, streets_of
+    from layers.sources import load_demand
 
-    c, name = load_centres(centres, name_column, datum)
-    if isinstance(demand, gpd.GeoDataFrame):
-        crs = metric_crs(demand)
-        cells = population_cells(demand, cell_m, crs)
-        demand_text = "residents given"
-    elif str(demand) == "census":
-        from layers import load_districts
+    s = settings or DEFAULT
+    say = progress or (lambda f, m: None)
+    datums = {k: v or datum for k, v in {"centres": None, "demand": None, "pois": None,
+                                         "network": None, **(datums or {})}.items()}
+    layers, columns = dict(layers or {}), dict(columns or {})
 
-        crs = metric_crs(c)
-        # with a network, nobody outruns 40 m/s (144 km/h): that bounds the census cells
-        reach = max_km * 1000 if network is None and graph is None else max_minutes * 60 * 40.0
-        area = shapely.buffer(shapely.convex_hull(shapely.multipoints(
-            np.column_stack([c.to_crs(crs).geometry.x, c.to_crs(crs).geometry.y]))), reach)
-        cells = census_cells(load_districts(), cell_m, crs, area=area)
-        demand_text = "census 2020, spread evenly within each district (estimate)"
-    else:
-        from layers.sources import load_demand
+    def opts(what: str) -> dict:
+        return {"datum": datums[what], "layer": layers.get(what),
+                "columns": columns.get(what) or None, "on_bad_rows": on_bad_rows}
 
-        residents = load_demand(demand, network=osm_file or network, datum=datum)
-        crs = metric_crs(residents)
-        cells = population_cells(residents, cell_m, crs)
-        demand_text = str(demand)
+    net = None
+    if network is not None and graph is None:
+        from layers.network import read_network
+
+        say(0.05, f"{mode} network")
+        net = read_network(network, mode=mode, datum=datums["network"],
+                           layer=layers.get("network"))
+        graph = graph_of(net, mode)
+    streets = streets_of(net) if net is not None else None
+    c, name = load_centres(centres, name_column, **opts("centres"))
+    check_points(c, centres, datums["centres"], "centres", streets=streets, settings=s)
+    c = c.reset_index(drop=True)
+
+    def read_residents(spec):
+        residents = load_demand(spec, network=osm_file or network, **opts("demand"))
+        check_points(residents, spec, datums["demand"], "demand", streets=streets, settings=s)
+        return residents
+
+    say(0.15, "residents")
+    cells, crs, demand_text = _residents(demand, c, cell_m=cell_m, network=network, graph=graph,
+                                         max_km=max_km, max_minutes=max_minutes, s=s,
+                                         read=read_residents)
+    _check_cells(len(cells), len(c), cell_m, s, "cells holding residents")
     if isinstance(pois, (str, Path)):
-        pois = load_pois(pois, datum=datum)
+        spec = pois
+        pois = load_pois(spec, **opts("pois"))
+        check_points(pois, spec, datums["pois"], "pois", streets=streets, settings=s)
     a = attractiveness_of(c, attractiveness, pois=pois, crs=crs)
+    say(0.3, "travel costs")
     if network is not None or graph is not None:
-        graph = graph if graph is not None else graph_for(network, mode)
         speed = DRIVE_ACCESS_M_S if mode == "drive" else WALK_ACCESS_M_S
         cost = network_costs(cells, c, graph, access_speed_m_s=speed, limit_s=max_minutes * 60)
         cost_text = f"{mode} time on {network or 'the loaded network'} (≤ {max_minutes:g} min)"
@@ -283,6 +360,7 @@ def run_catchments(*, centres: str | Path | gpd.GeoDataFrame | None = None,
     if not np.isfinite(cost).any():
         raise ValueError(f"no resident reaches any centre ({cost_text}): do the residents, the "
                          "centres and the network cover the same place?")
+    say(0.7, "Huff model")
     params = {"centres": len(c), "name_column": name, "demand": demand_text, "cells": len(cells),
               "cell_m": cell_m, "residents": float(cells["population"].sum()), "cost": cost_text,
               "attractiveness": attractiveness, "alpha": alpha, "beta": beta}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,14 +38,18 @@ class ClusterResult:
 
 
 def load_pois(path: str | Path, *, category_column: str = "category",
-              datum: str | int = "wgs84") -> gpd.GeoDataFrame:
-    """POIs from an OSM file or a user file with a category column."""
+              datum: str | int = "wgs84", layer: str | None = None,
+              columns: Mapping[str, str] | None = None,
+              on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
+    """POIs from an OSM file or a user file with a category column (``layer``, ``columns``
+    {role: column} and ``on_bad_rows`` as for :func:`layers.pois.read_user_pois`)."""
     from layers.pois import read_osm_pois, read_user_pois
     from layers.sources import is_osm
 
     if is_osm(path):
         return read_osm_pois(path)
-    return read_user_pois(path, category_column=category_column, datum=datum)
+    return read_user_pois(path, category_column=category_column, datum=datum, layer=layer,
+                          columns=columns, on_bad_rows=on_bad_rows)
 
 
 def default_places(path: str | Path | None, pois: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -69,7 +74,8 @@ def default_places(path: str | Path | None, pois: gpd.GeoDataFrame) -> gpd.GeoDa
 
 def _nearest_names(centres: gpd.GeoSeries, places: gpd.GeoDataFrame,
                    fallback: list[str]) -> tuple[list[str], np.ndarray]:
-    """Name of the nearest place to each centre and its distance (m); ``fallback`` without places."""
+    """Name of the nearest place to each centre and its distance (m); ``fallback`` without
+    places."""
     if len(places) == 0:
         return fallback, np.full(len(centres), np.nan)
     from scipy.spatial import cKDTree
@@ -100,7 +106,8 @@ def cluster_pois(pois: gpd.GeoDataFrame, *, method: str = "dbscan", eps_m: float
     log.info("%s on %d points in %s: %d clusters", method, len(x), crs, int(labels.max()) + 1)
     points = pois.copy()
     points["cluster"] = labels.astype(np.int64)
-    sector = points["sector_9611"] if "sector_9611" in points.columns else pd.Series("", index=points.index)
+    sector = (points["sector_9611"] if "sector_9611" in points.columns
+              else pd.Series("", index=points.index))
     inside = points[points["cluster"] >= 0]
     cat_counts = (inside.groupby(["cluster", "category"]).size().rename("count").reset_index()
                   .sort_values(["cluster", "count", "category"], ascending=[True, False, True]))
@@ -133,8 +140,10 @@ def cluster_pois(pois: gpd.GeoDataFrame, *, method: str = "dbscan", eps_m: float
     }, geometry=polys.to_crs(4326).to_numpy(), crs=4326)
     clusters["label"] = [f"{p} · {c}" if p else c for p, c in zip(clusters["place"],
                                                                   clusters["top_category"])]
-    clusters = clusters.sort_values("n_points", ascending=False, kind="stable").reset_index(drop=True)
-    params = {"method": method, "eps_m": eps_m if method == "dbscan" else "", "min_samples": min_samples,
+    clusters = clusters.sort_values("n_points", ascending=False, kind="stable")
+    clusters = clusters.reset_index(drop=True)
+    params = {"method": method, "eps_m": eps_m if method == "dbscan" else "",
+              "min_samples": min_samples,
               "crs": crs, "points": len(points), "clustered": int((labels >= 0).sum()),
               "clusters": len(ids), "source": source}
     return ClusterResult(points, clusters, cat_counts.reset_index(drop=True),

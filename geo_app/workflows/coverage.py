@@ -22,7 +22,7 @@ from analysis.coverage import (
 from analysis.graph import WalkGraph
 from analysis.grids import square_bins, square_polygons
 from geo_app.config import DEFAULT, Settings
-from geo_app.errors import DataWarning, GeoAppWarning, ParameterError, warn
+from geo_app.errors import GeoAppWarning, ParameterError
 from geo_app.io.export import csv_bytes, run_info
 from geo_app.labels import facility_label, t
 from geo_app.workflows.coverage_steps import (  # noqa: F401  (to_metres: used by siting)
@@ -166,6 +166,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         "network": net.source, "network_nodes": g.n_nodes, "network_edges": g.n_edges,
         "metric_crs": g.crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
         "max_snap_m": max_snap_m, "area_type": area_type, "isochrones": mode,
+        "service_area_cell_m": "none" if done.area_cell_m is None else round(done.area_cell_m, 2),
         "shards": shard_note,
         "elevation": "DEM " + str(dem) if dem else "none (flat)",
         "thresholds_min": "; ".join(f"{c}={m:g}" for c, m in limits_min.items()),
@@ -311,15 +312,23 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
                 category_map: dict[str, str] | None = None,
                 on_bad_rows: str = "raise", network_datum: str | None = None,
                 facilities_datum: str | None = None,
-                demand_datum: str | None = None) -> CoverageInputs:
+                demand_datum: str | None = None,
+                layers: Mapping[str, str] | None = None,
+                columns: Mapping[str, Mapping[str, str]] | None = None) -> CoverageInputs:
     """Read the inputs of a coverage run.
 
     ``facilities`` defaults to the OSM tags of the ``network`` file and ``demand`` to
     ``"buildings"`` (residents estimated from its OSM residential buildings); both
-    defaults need an OSM network. ``datum`` applies to user files. Raises
+    defaults need an OSM network. ``datum`` applies to user files unless
+    ``network_datum``/``facilities_datum``/``demand_datum`` say otherwise. ``layers``
+    ({input: layer or sheet}) and ``columns`` ({input: {role: column}}, e.g.
+    ``{"demand": {"population": "常住人口"}}``) apply to the files of ``facilities`` and
+    ``demand``. Point files declared WGS-84 are checked against the network's streets for a
+    GCJ-02/BD-09 shift, and for far outliers. Raises
     :class:`~layers.validate.LayerValidationError` (a ``ValueError``) naming the file
     at fault.
     """
+    from geo_app.workflows.input_checks import check_points, streets_of
     from layers.network import read_network
     from layers.sources import is_osm, load_demand, load_facilities, study_zones
 
@@ -332,12 +341,16 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
     demand = "buildings" if demand is None else demand
     datums = {"network": network_datum or datum, "facilities": facilities_datum or datum,
               "demand": demand_datum or datum}
-    net = read_network(network, datum=datums["network"])
+    layers, columns = dict(layers or {}), dict(columns or {})
+    net = read_network(network, datum=datums["network"], layer=layers.get("network"))
     fac = load_facilities(facilities, datum=datums["facilities"], category_map=category_map,
-                          on_bad_rows=on_bad_rows)
-    dem = load_demand(demand, network=network, datum=datums["demand"], on_bad_rows=on_bad_rows)
+                          on_bad_rows=on_bad_rows, layer=layers.get("facilities"),
+                          columns=columns.get("facilities") or None)
+    dem = load_demand(demand, network=network, datum=datums["demand"], on_bad_rows=on_bad_rows,
+                      layer=layers.get("demand"), columns=columns.get("demand") or None)
+    streets = streets_of(net)
     for layer, path, what in ((fac, facilities, "facilities"), (dem, demand, "demand")):
-        check_datum_against(net, layer, path, datums[what], what)
+        check_points(layer, path, datums[what], what, streets=streets)
     return CoverageInputs(
         net, fac, dem, study_zones(dem, townships=townships, township_name=township_name),
         list(load_basket()["category"]) if is_osm(facilities) else None,
@@ -346,25 +359,11 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
 
 def check_datum_against(net, layer: gpd.GeoDataFrame, path, datum, what: str) -> None:
     """Warn when a user point file declared WGS-84 (or CGCS2000) fits the network's streets
-    markedly better once a GCJ-02 or BD-09 shift is undone (Amap, Tencent, Baidu exports)."""
-    from layers.coords import normalise_datum
-    from layers.datum_check import shift_against_streets
-    from layers.sources import RASTER_SUFFIXES, is_osm
+    markedly better once a GCJ-02 or BD-09 shift is undone (Amap, Tencent, Baidu exports);
+    the warning names ``--<what>-datum``."""
+    from geo_app.workflows.input_checks import check_points, streets_of
 
-    if is_osm(path) or str(path) == "buildings" or str(path).lower().endswith(RASTER_SUFFIXES):
-        return
-    try:
-        declared = normalise_datum(str(datum))
-    except ValueError:
-        return
-    if declared not in ("wgs84", "cgcs2000"):
-        return
-    found = shift_against_streets(layer, net.edges.geometry.to_numpy())
-    if found is not None:
-        warn(None, f"{path}: looks like {found.datum.upper()} coordinates read as WGS-84 "
-             f"({found.evidence}); declare its datum as {found.datum} (on the command line: "
-             f"--{what}-datum {found.datum})", DataWarning, key="warn_datum_vs_streets",
-             stacklevel=3, path=str(path), datum=found.datum, what=what)
+    check_points(layer, path, datum, what, streets=streets_of(net))
 
 
 def run(inputs: CoverageInputs, *, minutes: float | None = None, speed_m_s: float | None = None,

@@ -27,12 +27,23 @@ def drive_graph(path: str | Path, *, datum: str | int = "wgs84"):
 
 
 def named_points(path: str | Path, *, name_column: str = "name",
-                 datum: str | int = "wgs84") -> gpd.GeoDataFrame:
-    """Points with a name column from a user file (bases, centres), in EPSG:4326."""
+                 datum: str | int = "wgs84", layer: str | None = None,
+                 columns: dict[str, str] | None = None,
+                 on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
+    """Points with names from a user file (bases, centres), in EPSG:4326, the names in
+    ``name``. ``columns`` names the user's columns by role ({"name": "商圈名称"};
+    ``name_column`` is the older form); ``layer`` picks a layer or sheet."""
+    from layers.sources import role_column, warn_rejected, with_role
     from layers.userfile import read_user_layer
 
-    gdf, _ = read_user_layer(path, datum=datum, required_columns=(name_column,),
-                             geometry_types=("Point",))
+    columns = with_role(columns, "name", name_column)
+    gdf, report = read_user_layer(path, datum=datum, required_columns=("name",),
+                                  geometry_types=("Point",), layer=layer, columns=columns,
+                                  on_bad_rows=on_bad_rows)
+    warn_rejected(path, report)
+    column = role_column(gdf, report, "name")
+    if column != "name":  # the column chosen wins over another called 'name'
+        gdf = gdf.drop(columns="name").rename(columns={column: "name"})
     return gdf
 
 
@@ -70,27 +81,88 @@ def check_uploads(paths: dict[str, str | Path], *, datum: str | int,
             for kind, path in paths.items()]
 
 
+def upload_info(kind: str, path: str | Path, layer: str | None = None):
+    """What an uploaded file offers before it is read (:class:`~layers.upload_info.FileInfo`):
+    its layers or sheets, columns, its own CRS and the columns found for each role."""
+    from layers.upload_info import file_info
+
+    return file_info(kind, path, layer)
+
+
+def check_upload(kind: str, path: str | Path, *, datum: str | int = "wgs84",
+                 layer: str | None = None, columns: dict[str, str] | None = None,
+                 category_map: dict[str, str] | None = None):
+    """The :class:`~layers.uploads.UploadCheck` of one uploaded file with its own datum,
+    layer or sheet, column choices ({role: column}) and category mapping ({value: basket
+    category}, facilities)."""
+    from layers.uploads import validate_upload
+
+    return validate_upload(kind, path, datum=datum, layer=layer, columns=columns or None,
+                           category_map=category_map or None)
+
+
 def checks_table(checks: Iterable, lang: str = "zh"):
-    """The checks as one table for the page (rows read, kept, rejected, warnings)."""
+    """The checks as one table for the page (rows read, kept, rejected, notes in ``lang``)."""
+    from geo_app.workflows.upload_text import notes
     from layers.uploads import as_table
 
-    return as_table(list(checks), lang)
+    return as_table(list(checks), lang, notes=notes)
 
 
-def checked_copies(checks: Iterable, paths: dict[str, str], *, datum: str | int) -> dict:
-    """Paths the pages should read: a WGS-84 GeoPackage beside each upload whose check dropped
-    rows or whose datum needs converting (OSM files and rasters are read as they are)."""
+def hide_paths(text: str) -> str:
+    """A message with server folders removed (file names only)."""
+    from layers.uploads import hide_paths as hide
+
+    return hide(text)
+
+
+def basket_categories() -> tuple[list[str], float]:
+    """The facility basket's category keys, and the default threshold (min) of a category
+    outside it."""
+    from geo_app.config import DEFAULT
+    from layers.facilities import load_basket
+
+    return list(load_basket()["category"]), DEFAULT.urban_minutes
+
+
+def checked_copy(check, *, tag: str, datum: str | int = "wgs84",
+                 layer: str | None = None) -> str:
+    """The path the pages should read for a passed check: the upload itself (OSM files,
+    rasters, a network that needs nothing done), else a WGS-84 GeoPackage of the checked
+    layer beside it (rows the check dropped stay dropped; columns named by their role;
+    categories mapped to the basket). ``tag`` tells the settings apart, so that another
+    choice of datum, columns or mapping is another file (and cache key)."""
     from geo_app.io.export import write_gpkg_layers
 
-    out = dict(paths)
-    convert = str(datum) not in ("wgs84", "cgcs2000")
-    for c in checks:
-        layer = getattr(c.data, "edges", c.data)
-        if is_osm_file(c.path) or not isinstance(layer, gpd.GeoDataFrame):
-            continue
-        if c.rejected or convert:
-            clean = Path(c.path).with_name(Path(c.path).stem + ".checked.gpkg")
-            write_gpkg_layers({"layer": layer}, clean)
-            out[c.kind] = str(clean)
-            log.info("checked copy of %s written to %s", c.path, clean)
-    return out
+    path = Path(check.path)
+    layer_ = getattr(check.data, "edges", check.data)
+    if check.kind == "dem" or is_osm_file(path) or not isinstance(layer_, gpd.GeoDataFrame):
+        return str(path)
+    if check.kind == "network" and not (check.rejected or layer or str(datum) not in (
+            "wgs84", "cgcs2000")):
+        return str(path)
+    frame = layer_.reset_index(drop=True)
+    if "source" in frame.columns:  # the file's name, not the folder it was saved in
+        frame["source"] = path.name
+    clean = path.with_name(f"{path.stem}.{tag}.checked.gpkg")
+    if not clean.exists():
+        write_gpkg_layers({"layer": frame}, clean)
+        log.info("checked copy of %s written to %s", path, clean)
+    return str(clean)
+
+
+def preview_layer(check, max_features: int = 5000) -> gpd.GeoDataFrame | None:
+    """A light copy of a check's layer for its preview map: at most ``max_features``
+    features (evenly spread), geometry and the columns the map shows."""
+    import numpy as np
+
+    layer_ = getattr(check.data, "edges", check.data)
+    if not isinstance(layer_, gpd.GeoDataFrame) or len(layer_) == 0:
+        return None
+    keep = [c for c in ("name", "category", "population") if c in layer_.columns]
+    frame = layer_[[*keep, layer_.geometry.name]].to_crs(4326)
+    if len(frame) > max_features:
+        frame = frame.iloc[np.linspace(0, len(frame) - 1, max_features).astype(int)]
+    frame = frame.reset_index(drop=True)
+    frame.attrs["total"] = len(layer_)
+    return frame

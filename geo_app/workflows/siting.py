@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -200,7 +201,8 @@ def solve(run: SitingRun, *, n: int | None = None, objective: str = "mclp",
     at the threshold). ``capacity`` (mclp only) caps the residents a hub can serve.
     """
     if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}: expected one of {', '.join(OBJECTIVES)}")
+        raise ValueError(f"unknown objective {objective!r}: expected one of "
+                         f"{', '.join(OBJECTIVES)}")
     usable = run.cand_snap.on_network
     if objective in ("mclp", "pmedian"):
         if n is None:
@@ -315,11 +317,18 @@ def uncovered_frame(run: SitingRun, sites: list[int]) -> gpd.GeoDataFrame:
                             geometry=d.geometry.to_numpy(), crs=4326)
 
 
-def read_sites(path: str | Path, *, datum: str | int = "wgs84") -> gpd.GeoDataFrame:
-    """Proposed or candidate sites from a file (points; polygons by an interior point)."""
+def read_sites(path: str | Path, *, datum: str | int = "wgs84", layer: str | None = None,
+               columns: Mapping[str, str] | None = None,
+               on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
+    """Proposed or candidate sites from a file (points; polygons by an interior point);
+    ``layer`` picks a layer or sheet, ``columns`` names the user's columns by role
+    ({"name": "名称"})."""
+    from layers.sources import warn_rejected
     from layers.userfile import read_user_layer
 
-    gdf, _ = read_user_layer(path, datum=datum)
+    gdf, report = read_user_layer(path, datum=datum, layer=layer, columns=columns,
+                                  on_bad_rows=on_bad_rows)
+    warn_rejected(path, report)
     pts = gdf.geometry.to_numpy()
     other = shapely.get_type_id(pts) != 0
     pts[other] = shapely.point_on_surface(pts[other])
@@ -330,10 +339,13 @@ def read_sites(path: str | Path, *, datum: str | int = "wgs84") -> gpd.GeoDataFr
 
 
 def candidate_sites(spec: str, graph, *, network: str | Path, datum: str = "wgs84",
-                    max_snap_m: float = DEFAULT_MAX_SNAP_M) -> gpd.GeoDataFrame:
+                    max_snap_m: float = DEFAULT_MAX_SNAP_M, layer: str | None = None,
+                    columns: Mapping[str, str] | None = None,
+                    on_bad_rows: str = "raise") -> gpd.GeoDataFrame:
     """Candidates from ``spec``: ``grid:METRES`` (a grid over the ``graph``, cells within
     ``max_snap_m`` metres of a street), ``osm`` (community and public buildings and vacant
-    land in the OSM ``network`` file) or the path of a file of sites (in ``datum``)."""
+    land in the OSM ``network`` file) or the path of a file of sites (in ``datum``; its
+    ``layer`` and ``columns`` as for :func:`read_sites`)."""
     from layers.sources import is_osm
 
     spec = str(spec)
@@ -347,7 +359,9 @@ def candidate_sites(spec: str, graph, *, network: str | Path, datum: str = "wgs8
         if not is_osm(network):
             raise ValueError(f"OSM candidates need an OSM network file, not {Path(network).name}")
         return osm_candidates(network)
-    return osm_candidates(spec) if is_osm(spec) else read_sites(spec, datum=datum)
+    if is_osm(spec):
+        return osm_candidates(spec)
+    return read_sites(spec, datum=datum, layer=layer, columns=columns, on_bad_rows=on_bad_rows)
 
 
 def existing_of(inputs: CoverageInputs, category: str | None) -> gpd.GeoDataFrame | None:

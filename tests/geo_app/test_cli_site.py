@@ -38,7 +38,7 @@ def test_mclp_from_a_candidate_file(files, cli):
     out = tmp / "s.gpkg"
     r = cli.run("site", *common(net, dem, out, "--candidates", cand, "--n", 2))
     assert r.returncode == 0, r.stderr
-    assert set(pyogrio.list_layers(out)[:, 0]) == {"sites", "summary", "uncovered"}
+    assert set(pyogrio.list_layers(out)[:, 0]) == {"sites", "summary", "uncovered", "run_info"}
     sites = gpd.read_file(out, layer="sites")
     # 4 minutes at 1 m/s reach ~2.5 blocks: the two bottom candidates cover the bottom row
     assert set(sites["name"]) == {"bottom-left", "bottom-right"}
