@@ -19,9 +19,11 @@ import pandas as pd
 import shapely
 
 from analysis.areas import (
-    band_of_pieces,
+    DEFAULT_BUFFER_M,
+    band_cell_m,
+    band_polygon,
     facility_isochrones,
-    gap_polygons,
+    gaps,
     hull_of,
     reached_pieces,
 )
@@ -30,6 +32,7 @@ from analysis.graph import WalkGraph
 from analysis.paths import nearest_source
 from analysis.snap import Snapped, snap_points
 from geo_app.errors import CoverageWarning, DataWarning, GeoAppWarning, warn
+from layers.groups import GROUPS
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +177,7 @@ class Assembled:
     facilities: gpd.GeoDataFrame
     life_circles: gpd.GeoDataFrame
     warnings: list[GeoAppWarning]
+    area_cell_m: float | None = None  # raster cell of the service areas (None: none drawn)
 
 
 def _stack(parts: Sequence[Part], n: int, rows: str, values) -> np.ndarray:
@@ -213,13 +217,16 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
 
     zone_labels = {"study_area": np.full(nd, "study area", dtype=object)}
     zone_labels.update(_zones(demand, zones))
-    out = demand[[c for c in ("id", "population", "estimate") if c in demand.columns]].copy()
+    kept = ("id", "population", "estimate", *GROUPS)  # groups: pop_60plus, pop_0_6
+    out = demand[[c for c in kept if c in demand.columns]].copy()
     for kind, labels in zone_labels.items():
         if kind != "study_area":
             out[kind] = labels
     for col in frame.columns:
         out[col] = frame[col].to_numpy()
     out["snap_m"] = snap_m
+    is_hub = facilities["category"].astype(str).to_numpy() == hub_category
+    out["life_circle"] = circle_ids(hub, is_hub, f_on)  # the circle number, 0 for none
     demand_out = gpd.GeoDataFrame(out.reset_index(drop=True),
                                   geometry=demand.geometry.to_numpy(), crs=4326)
     summaries = []
@@ -231,24 +238,37 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
 
     say(0.3, "gap areas")
     dx, dy = to_metres(demand, crs)
+    wgs = _to_wgs84(crs)
     gap_rows = []
     for cat in [*categories, "basket"]:
         unc = ~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
-        polys, gp = gap_polygons(dx, dy, pop, unc, cell_m=gap_cell_m)
-        gap_rows += [{"category": cat, "rank": r, "population": p, "area_km2": poly.area / 1e6,
-                      "geometry": poly} for r, (poly, p) in enumerate(zip(polys, gp), start=1)]
-    gaps = _frame_or_empty(gap_rows, crs, ["category", "rank", "population", "area_km2"])
+        found = gaps(dx, dy, pop, unc, cell_m=gap_cell_m, transform=wgs)
+        if len(found.polygons):
+            rank = np.arange(1, len(found.polygons) + 1)
+            gap_rows.append(pd.DataFrame({"category": cat, "rank": rank,
+                                          "population": found.population,
+                                          "area_km2": found.area_m2 / 1e6,
+                                          "geometry": found.polygons}))
+    gap_frame = (gpd.GeoDataFrame(pd.concat(gap_rows, ignore_index=True), geometry="geometry",
+                                  crs=4326) if gap_rows
+                 else _frame_or_empty([], crs, ["category", "rank", "population", "area_km2"]))
 
-    area_rows = []
+    area_rows, cell = [], None
     if mode in ("category", "facility"):
         say(0.5, "service areas")
+        every = [p.pieces[c] for p in parts for c in categories if len(p.pieces[c][0])]
+        if every:  # one raster cell for every category: from the extent of all pieces
+            lo = np.min([np.minimum(a.min(axis=0), b.min(axis=0)) for a, b in every], axis=0)
+            hi = np.max([np.maximum(a.max(axis=0), b.max(axis=0)) for a, b in every], axis=0)
+            cell = band_cell_m(float(np.prod(hi - lo + 2 * DEFAULT_BUFFER_M)))
         for cat in categories:
             a = np.concatenate([p.pieces[cat][0] for p in parts])
             b = np.concatenate([p.pieces[cat][1] for p in parts])
-            poly = band_of_pieces(a, b)
+            band = band_polygon(a, b, cell_m=cell, transform=wgs)
             area_rows.append({"category": cat, "minutes": limits_min[cat],
-                              "area_km2": poly.area / 1e6, "geometry": poly})
-    areas = _frame_or_empty(area_rows, crs, ["category", "minutes", "area_km2"])
+                              "area_km2": band.area_m2 / 1e6, "geometry": band.geometry})
+    areas = (gpd.GeoDataFrame(area_rows, geometry="geometry", crs=4326) if area_rows
+             else _frame_or_empty([], crs, ["category", "minutes", "area_km2"]))
 
     cat_of = facilities["category"].astype(str).to_numpy()
     names = (facilities["name"].astype(str).to_numpy() if "name" in facilities.columns
@@ -270,7 +290,8 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     say(0.8, "life circles")
     circles = life_circles(hub, hub_t, pop, dx, dy, names, within, cat_of == hub_category,
                            f_on, len(categories), crs)
-    return Assembled(demand_out, summary, gaps, areas, iso, fac_out, circles, warnings)
+    return Assembled(demand_out, summary, gap_frame, areas, iso, fac_out, circles, warnings,
+                     cell)
 
 
 def life_circles(hub: np.ndarray, hub_time_s: np.ndarray, population: np.ndarray,
@@ -283,7 +304,8 @@ def life_circles(hub: np.ndarray, hub_time_s: np.ndarray, population: np.ndarray
     ``categories_within`` (categories reachable from the hub within their thresholds),
     ``meets_standard`` (all of them) and the circle's polygon (a hull of its residents).
     """
-    cols = ["hub", "residents", "p50_min", "p90_min", "categories_within", "meets_standard"]
+    cols = ["hub", "circle", "residents", "p50_min", "p90_min", "categories_within",
+            "meets_standard"]
     hubs = np.flatnonzero(is_hub & on_network)
     if not len(hubs):
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=4326)
@@ -295,13 +317,23 @@ def life_circles(hub: np.ndarray, hub_time_s: np.ndarray, population: np.ndarray
     for k, h in enumerate(hubs):
         mine = by_hub[starts[k]:ends[k]]
         tm = hub_time_s[mine] / 60.0
-        rows.append({"hub": names[h] or f"hub {k + 1}", "residents": population[mine].sum(),
+        rows.append({"hub": names[h] or f"hub {k + 1}", "circle": k + 1,
+                     "residents": population[mine].sum(),
                      "p50_min": float(np.median(tm)) if len(tm) else np.nan,
                      "p90_min": float(np.quantile(tm, 0.9)) if len(tm) else np.nan,
                      "categories_within": int(within[h]),
                      "meets_standard": int(within[h]) == n_categories,
                      "geometry": hull_of(dx[mine], dy[mine])})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).to_crs(4326)
+
+
+def circle_ids(hub: np.ndarray, is_hub: np.ndarray, on_network: np.ndarray) -> np.ndarray:
+    """Each resident's life circle as the ``circle`` number of :func:`life_circles` (1, 2 …
+    in the order of the hubs), 0 for none."""
+    ids = np.zeros(len(is_hub) + 1, np.int64)
+    hubs = np.flatnonzero(is_hub & on_network)
+    ids[hubs] = np.arange(1, len(hubs) + 1)
+    return ids[np.where(hub >= 0, hub, len(is_hub))]
 
 
 def _warn_joins(found: list, facilities: gpd.GeoDataFrame, f_on: np.ndarray,
@@ -341,6 +373,14 @@ def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame,
         joined = joined[~joined.index.duplicated(keep="first")]
         out[kind] = joined[name_col].reindex(demand.index).fillna("(outside)").to_numpy(object)
     return out
+
+
+def _to_wgs84(crs: str) -> Callable:
+    """x, y in ``crs`` → longitude, latitude (for building polygons directly in WGS-84)."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(crs, 4326, always_xy=True)
+    return lambda x, y: t.transform(x, y)
 
 
 def _frame_or_empty(rows: list[dict], crs: str, columns: list[str]) -> gpd.GeoDataFrame:
