@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from geo_app.cli import base, checks, coverage, siting
+from geo_app.cli import base, checks, coverage, inputs, siting
 from geo_app.labels import LANGS
 
 
@@ -35,28 +35,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     coverage.add_commands(sub)
 
-    def siting_common(q: argparse.ArgumentParser) -> None:
+    def siting_common(q: argparse.ArgumentParser, sites: str) -> None:
         q.add_argument("--network", required=True, type=Path, help="as for geo-app coverage")
         q.add_argument("--demand", required=True, help="as for geo-app coverage")
         q.add_argument("--existing", help="existing facilities (counted as already covering)")
         q.add_argument("--category", help="only existing facilities of this category")
         q.add_argument("--category-map", type=Path, help="CSV (value, category) for category "
                        "values of --existing that the basket's names and aliases do not match")
-        coverage.on_bad_rows_option(q)
+        inputs.input_options(q, ("network", "demand", "existing", sites),
+                             roles=(*inputs.BASE_ROLES, "id"))
         q.add_argument("--minutes", type=checks.MINUTES, default=15.0,
                        help="walking threshold (min)")
         q.add_argument("--speed", type=checks.from_settings("walk_speed_m_s"), default=1.0,
                        help="walking speed, m/s")
         q.add_argument("--max-snap-m", type=checks.from_settings("max_snap_m"), default=500.0,
                        help="points farther than this from the network are off-network (m)")
-        q.add_argument("--datum", default="wgs84", help="datum of user files")
         q.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
 
     p = sub.add_parser("site", help="choose new hub sites (maximal covering, set cover, p-median)")
-    siting_common(p)
+    siting_common(p, "candidates")
     p.add_argument("--candidates", required=True,
                    help="a file of candidate sites, grid:METRES for a grid over the network, or "
-                        "osm for community/public buildings and vacant land in the OSM network file")
+                        "osm for community/public buildings and vacant land in the OSM network "
+                        "file")
     p.add_argument("--n", type=checks.number(1, integer=True),
                    help="number of sites (mclp, pmedian; a cap for cover)")
     p.add_argument("--objective", choices=("mclp", "cover", "pmedian"), default="mclp")
@@ -75,13 +76,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=siting.cmd_site, out_suffixes=(".gpkg",))
 
     p = sub.add_parser("evaluate", help="gains of a proposed set of sites")
-    siting_common(p)
+    siting_common(p, "sites")
     p.add_argument("--sites", required=True, help="the proposed sites (points or polygons)")
     p.set_defaults(func=siting.cmd_evaluate, out_suffixes=(".gpkg",))
 
     from geo_app.cli.clusters import add_commands
 
     add_commands(sub)
+
+    from geo_app.cli.indicators import add_commands as add_indicator_commands
+
+    add_indicator_commands(sub)
+
+    from geo_app.cli.scorecard import add_commands as add_scorecard_commands
+
+    add_scorecard_commands(sub)
 
     p = sub.add_parser("serve", help="start the Streamlit app")
     p.add_argument("--port", type=checks.number(1, 65_535, integer=True), default=8501)
@@ -149,11 +158,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop_on_sigterm()
         try:
             check_outputs(args)
+            inputs.check_options(args)
             return args.func(args)
         except (GeoAppError, ValueError, OSError, KeyError) as exc:
             if args.debug:
                 raise
-            print(f"geo-app: error: {exc}", file=sys.stderr)
+            print(f"geo-app: error: {inputs.hint(args, str(exc))}", file=sys.stderr)
             return 2
         except Exception as exc:  # an unforeseen failure still gets one readable line
             if args.debug:

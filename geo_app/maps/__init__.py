@@ -18,6 +18,7 @@ _BUILDERS = {
     "density_map": "geo_app.maps.clusters",
     "catchment_map": "geo_app.maps.clusters",
     "service_area_map": "geo_app.maps.clusters",
+    "upload_map": "geo_app.maps.uploads",
     "save_offline_html": "geo_app.maps.offline",
     "render_offline": "geo_app.maps.offline",
 }

@@ -285,14 +285,15 @@ def _class_layer(data: dict, styles: list[dict], name: str, fields: list[str], l
     style = JsCode("function(feature, layer) { var s = " + json.dumps(styles, ensure_ascii=False)
                    + "[feature.properties.k]; if (layer.setIcon) layer.setIcon(L.divIcon(s)); "
                    "else if (layer.setStyle) layer.setStyle(s); }")
-    return folium.GeoJson(data, name=name, marker=marker, on_each_feature=style, show=show,
-                          tooltip=_tooltip(data, fields, lang))
+    # Leaflet's layer control shows names as HTML: user text in them (categories) is escaped
+    return folium.GeoJson(data, name=html.escape(name), marker=marker, on_each_feature=style,
+                          show=show, tooltip=_tooltip(data, fields, lang))
 
 
 def _plain_layer(data: dict, style: dict, name: str, fields: list[str], lang: str,
                  show: bool = True) -> folium.GeoJson:
-    return folium.GeoJson(data, name=name, show=show, style_function=lambda f: style,
-                          tooltip=_tooltip(data, fields, lang))
+    return folium.GeoJson(data, name=html.escape(name), show=show,
+                          style_function=lambda f: style, tooltip=_tooltip(data, fields, lang))
 
 
 

@@ -223,7 +223,8 @@ def catchment_map(result, *, circle: int | None = None, lang: str = "zh", tiles:
     cells, circles = result.cells, result.circles
     m = new_map(tiles, lang, height, prefer_canvas=len(cells) > CANVAS_ABOVE, zoom_snap=0.25)
     districts_outline(m, districts, lang)
-    names = _escaped(circles[name])
+    names = _escaped(circles[name])  # tooltips: HTML
+    raw = circles[name].fillna("").astype(str).tolist()  # legend and layer names escape theirs
     dom = cells["dominant"].to_numpy()
     if circle is None:
         pd_ = cells["p_dominant"].to_numpy()
@@ -239,7 +240,7 @@ def catchment_map(result, *, circle: int | None = None, lang: str = "zh", tiles:
         k = np.digitize(p, cuts)
         seq = ("#f7fbff", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
         styles = [{"color": c, "weight": 0, "fillColor": c, "fillOpacity": 0.7} for c in seq]
-        title = f"{t('probability', lang)} · {names[circle]}"
+        title = f"{t('probability', lang)} · {raw[circle]}"
     props = pd.DataFrame({"k": k, "population": [_fmt_int(v) for v in cells["population"]],
                           "dominant_name": _escaped(cells["dominant_name"]),
                           "p_dominant": [f"{100 * v:.0f} %" for v in cells["p_dominant"]]})
@@ -262,7 +263,7 @@ def catchment_map(result, *, circle: int | None = None, lang: str = "zh", tiles:
     group.add_to(m)
     if circle is None:
         rows = [(_distinct(i), f"{n} · {_fmt_int(v)}") for i, (n, v) in
-                enumerate(zip(names, circles["expected_visitors"]))][:14]
+                enumerate(zip(raw, circles["expected_visitors"]))][:14]
         Legend(f"{title} · {t('expected_visitors', lang)}", rows).add_to(m)
     else:
         labels = ["< 10 %", "10–25 %", "25–50 %", "50–75 %", "≥ 75 %"]

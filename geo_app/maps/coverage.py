@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 
 import folium
@@ -163,7 +164,7 @@ def _service_area_layer(m: folium.Map, result, category: str, lang: str) -> bool
     row = areas[(areas["category"] == category) & ~areas.geometry.is_empty]
     if not len(row):
         return False
-    props = pd.DataFrame({"category": [facility_label(category, lang)],
+    props = pd.DataFrame({"category": [html.escape(facility_label(category, lang))],
                           "minutes": [f"{row['minutes'].iloc[0]:g}"],
                           "area_km2": [f"{row['area_km2'].iloc[0]:.2f}"]})
     style = {"color": _ISOCHRONE, "weight": 1, "fillColor": _ISOCHRONE, "fillOpacity": 0.12}
@@ -180,7 +181,7 @@ def _isochrones_layer(m: folium.Map, result, category: str, lang: str) -> None:
         return
     geoms = shapely.simplify(iso.geometry.values, 2e-5)  # ~2 m: display only
     if len(iso) > MAX_ISOCHRONE_TOOLTIPS:  # one dissolved area, one tooltip
-        props = pd.DataFrame({"category": [facility_label(category, lang)],
+        props = pd.DataFrame({"category": [html.escape(facility_label(category, lang))],
                               "minutes": [f"{iso['minutes'].iloc[0]:g}"],
                               "facilities_n": [len(iso)]})
         geoms = [shapely.union_all(geoms)]
@@ -217,7 +218,7 @@ def _facilities_layer(m: folium.Map, result, category: str, lang: str) -> list[t
         props = pd.DataFrame({
             "k": [cats.index(c) for c in fcat[mask]],
             "name": _escaped(part["name"]) if "name" in part.columns else "",
-            "category": [facility_label(c, lang) for c in fcat[mask]],
+            "category": [html.escape(facility_label(c, lang)) for c in fcat[mask]],
             "snap_m": [_fmt_int(v) for v in part["snap_m"]]})
         _class_layer(_features(props, part.geometry.values), icons, f"{name} ({len(part)})",
                      ["name", "category", "snap_m"], lang, show=show,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import folium
 import geopandas as gpd
 import numpy as np
@@ -105,7 +107,8 @@ def _candidates_layer(m: folium.Map, run, lang: str) -> None:
 def _existing_layer(m: folium.Map, existing: gpd.GeoDataFrame, lang: str) -> None:
     props = pd.DataFrame({"k": np.zeros(len(existing), int),
                           "name": _escaped(existing["name"]) if "name" in existing.columns else "",
-                          "category": [facility_label(str(c), lang) for c in existing["category"]]})
+                          "category": [html.escape(facility_label(str(c), lang))
+                                       for c in existing["category"]]})
     _class_layer(_features(props, existing.geometry.values), [_facility_icon(_EXISTING, 12)],
                  f"{t('existing', lang)} ({len(existing)})", ["name", "category"], lang,
                  marker=folium.Marker(icon=folium.DivIcon())).add_to(m)

@@ -15,14 +15,19 @@ def main() -> None:
     st.set_page_config(page_title="重庆15分钟生活圈 · Chongqing life circles", layout="wide")
 
     from geo_app.labels import LANGS, t
-    from geo_app.ui import clusters, coverage, data, overview, siting
+    from geo_app.ui import clusters, coverage, data, indicators, overview, scorecard, siting
     from geo_app.ui.common import area_caption
 
     pages = {"overview": overview.overview_page, "data": data.data_page,
-             "coverage": coverage.coverage_page, "siting": siting.siting_page,
+             "coverage": coverage.coverage_page, "indicators": indicators.indicators_page,
+             "siting": siting.siting_page, "scorecards": scorecard.scorecard_page,
              "cluster_maps": clusters.clusters_page}
     lang = st.sidebar.radio("语言 / Language", LANGS, horizontal=True, key="lang",
                             format_func=lambda k: {"zh": "中文", "en": "English"}[k])
+    from geo_app.ui.served import start_session, store
+
+    store()  # sign-in first where configured; a session's own project store otherwise
+    start_session()  # its upload folder kept fresh; old folders and stores swept
     page = st.sidebar.radio(t("page", lang), list(pages), key="page",
                             format_func=lambda k: f"{t(k, 'zh')} / {t(k, 'en')}")
     area_caption()

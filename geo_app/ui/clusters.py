@@ -25,7 +25,9 @@ from geo_app.ui.common import (
     study_area,
     tiles_choice,
 )
-from geo_app.workflows.inputs import named_points
+from geo_app.ui.served import heavy_run, show_refused
+from geo_app.workflows import runs
+from geo_app.workflows.inputs import hide_paths, named_points
 
 VIEWS = ("cl_clusters", "cl_hotspots", "cl_catchments", "cl_service")
 KEPT = 3  # results kept per view, newest last
@@ -70,17 +72,25 @@ def current_pois():
     return inside, path
 
 
-def computed(view: str, key: tuple, compute, prompt: str = "press_run_cluster"):
+def computed(view: str, key: tuple, compute, prompt: str = "press_run_cluster",
+             need: int | None = None):
     """The view's result for ``key``: computed when its Run button is pressed (errors shown,
-    the last few results kept in the session), else the kept one; None (and a prompt) if none."""
+    the last few results kept in the session), else the kept one; None (and a prompt) if none.
+    ``need``: the run's memory estimate (bytes); it waits its turn among the server's heavy
+    runs (:func:`geo_app.ui.served.heavy_run`)."""
     kept = st.session_state.setdefault(f"{view}_results", {})
     if run_button(f"{view}_run"):
-        with st.spinner(t("computing", L())):
-            try:
+        slot = st.empty()
+        try:
+            with heavy_run(view, runs.points_bytes(0) if need is None else need, slot), \
+                    st.spinner(t("computing", L())):
                 value = compute()
-            except LOAD_ERRORS as exc:
-                show_error(exc)
-                return None
+        except runs.RunRefused as exc:
+            show_refused(exc)
+            return None
+        except LOAD_ERRORS as exc:
+            show_error(exc)
+            return None
         kept.pop(key, None)
         kept[key] = value  # newest last
         while len(kept) > KEPT:
@@ -126,7 +136,7 @@ def clusters_view(tiles: str) -> None:
     key = (path, study_area().key, method, eps if method == "dbscan" else None, k)
     r = computed("cl_clusters", key, lambda: cluster_pois(
         pois, method=method, eps_m=eps, min_samples=k, places=places_of(path, pois),
-        source=path))
+        source=hide_paths(path)), need=runs.points_bytes(len(pois)))
     if r is None:
         return
     p = r.params
@@ -172,7 +182,7 @@ def hotspots_view(tiles: str) -> None:
         return (run_hotspots(pts, grid=grid, cell_m=cell),
                 run_density(pts, bandwidth_m=bandwidth), pts)
 
-    got = computed("cl_hotspots", key, compute)
+    got = computed("cl_hotspots", key, compute, need=runs.points_bytes(len(pois)))
     if got is None:
         return
     hs, dens, pts = got
@@ -227,8 +237,11 @@ def catchments_view(tiles: str) -> None:
                                     pois=r.clusters["n_points"].astype(float))
     key = (data["network"], area.key, source, cost, beta, limit, cell,
            None if centres is None else tuple(centres["label"]))
+    cells = int(area.area_km2 * 1e6 / cell ** 2)
+    n_centres = len(circles) if centres is None else len(centres)
     res = computed("cl_catchments", key, lambda: _catchments(
-        run_catchments, data, source, centres, cost, beta, limit, cell))
+        run_catchments, data, source, centres, cost, beta, limit, cell),
+        need=runs.catchment_bytes(cells, n_centres))
     if res is None:
         return
     p = res.params
@@ -242,7 +255,8 @@ def catchments_view(tiles: str) -> None:
     pick = st.selectbox(t("probability_of", lang), ["", *names], key="cl_circle",
                         format_func=lambda n: n or t("dominant_circle", lang))
     show_map(catchment_map(res, circle=names.index(pick) if pick else None, lang=lang,
-                           tiles=tiles, name=p["name_column"], districts=_districts_near(res.cells)),
+                           tiles=tiles, name=p["name_column"],
+                           districts=_districts_near(res.cells)),
              "catchments_map.html", "cl_catch_map")
     table = res.circles.drop(columns="geometry")
     st.dataframe(_labelled(table[[p["name_column"], "attractiveness", "expected_visitors",
@@ -258,10 +272,14 @@ def _catchments(run_catchments, data, source, centres, cost, beta, limit, cell):
     network = data["network"] if cost == "walk" else None
     common = dict(network=network, max_km=limit, max_minutes=limit, beta=beta, cell_m=cell)
     if source == "bundled":
-        return run_catchments(demand="census", datum=data["datum"], **common)
-    return run_catchments(centres=centres[["name", "pois", "geometry"]], name_column="name",
-                          attractiveness="column:pois", demand=data.get("demand") or "buildings",
-                          datum=data["datum"], osm_file=data["network"], **common)
+        res = run_catchments(demand="census", datum=data["datum"], **common)
+    else:
+        res = run_catchments(centres=centres[["name", "pois", "geometry"]], name_column="name",
+                             attractiveness="column:pois",
+                             demand=data.get("demand") or "buildings", datum=data["datum"],
+                             osm_file=data["network"], **common)
+    res.params.update({k: hide_paths(v) for k, v in res.params.items() if isinstance(v, str)})
+    return res  # its caption and run info name files, not the server's folders
 
 
 def service_view(tiles: str) -> None:
@@ -278,8 +296,8 @@ def service_view(tiles: str) -> None:
     f = st.sidebar.file_uploader(t("bases_file", lang), type=upload_types("candidates"),
                                  key="cl_bases_upload")
     bases, name = base_layers().places["logistics_bases"], "name_zh"
-    if f is not None:
-        path = saved_upload("candidates", f)
+    if f is not None or data.get("bases"):  # a file here, else the data page's bases
+        path = saved_upload("candidates", f) if f is not None else data["bases"]
         if path is None:
             return
         try:
@@ -288,7 +306,7 @@ def service_view(tiles: str) -> None:
             show_error(exc)
             return
         name = "name"
-    key = (data["network"], tuple(minutes), None if f is None else f.name)
+    key = (data["network"], tuple(minutes), f.name if f is not None else data.get("bases"))
     got = computed("cl_service", key, lambda: service_areas(
         drive_graph_of(data["network"], data["datum"]), bases, minutes, name=name),
         prompt="press_run_service")

@@ -10,6 +10,7 @@ from geo_app.maps.coverage import coverage_map
 from geo_app.ui.common import (
     L,
     area_id,
+    data_choice,
     data_inputs,
     reach_m,
     show_error,
@@ -18,17 +19,21 @@ from geo_app.ui.common import (
     study_inputs,
     tiles_choice,
 )
+from geo_app.ui.served import heavy_run, md, show_refused, shown_run_info
+from geo_app.workflows import runs
 from geo_app.workflows.coverage import demand_csv, geopackage_bytes, run, summary_csv, summary_table
+from geo_app.workflows.inputs import hide_paths
 
 KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def walk_graph_of(_inputs, key: tuple, speed_m_s: float):
-    """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach)."""
+def walk_graph_of(_inputs, key: tuple, speed_m_s: float, dem: str | None = None):
+    """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach);
+    ``dem``: the elevation raster the data page holds (slopes in walking times)."""
     from geo_app.workflows.graphs import walk_graph_from_network
 
-    return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s)
+    return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s, dem=dem)
 
 
 def coverage_page() -> None:
@@ -48,7 +53,8 @@ def coverage_page() -> None:
         return
 
     results = st.session_state.setdefault("cov_results", {})
-    key = (*paths, datum, minutes, speed, area_type, area_id(study_area()))
+    key = (*paths, datum, minutes, speed, area_type, area_id(study_area()),
+           data_choice().get("dem"))
     slot = st.empty()  # always there, so that the elements below keep their places
     if pressed:
         bar = slot.progress(0.0, text=t("loading", lang))
@@ -57,15 +63,30 @@ def coverage_page() -> None:
             # their walk graph are reused when only the threshold or area type changes
             reach = reach_m(max(minutes or 0.0, 30.0), speed_m_s=speed)
             inputs = study_inputs(paths, datum, reach)
-            graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach), speed)
-            result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
-                         graph=graph,
-                         progress=lambda f, what: bar.progress(min(max(f, 0.0), 1.0), text=what))
+            cats = inputs.categories or inputs.facilities["category"].unique()
+            need = runs.coverage_bytes(len(inputs.network.edges), len(inputs.demand),
+                                       len(inputs.facilities), len(cats))
+            with heavy_run("coverage", need, slot) as ticket:
+                bar = slot.progress(0.0, text=t("loading", lang))
+                graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach),
+                                      speed, data_choice().get("dem"))
+
+                def progress(f, what):  # a run whose session has gone stops here
+                    ticket.check()
+                    bar.progress(min(max(f, 0.0), 1.0), text=what)
+
+                result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
+                             graph=graph, progress=progress)
+            result.run_info = shown_run_info(result.run_info)
+        except runs.RunRefused as exc:
+            slot.empty()
+            show_refused(exc)
+            return
         except ValueError as exc:  # LayerValidationError names the file, row and column
-            bar.empty()
+            slot.empty()
             show_error(exc)
             return
-        bar.empty()
+        slot.empty()
         results.pop(key, None)
         results[key] = {"result": result, "gpkg": geopackage_bytes(result),
                         "demand_csv": demand_csv(result), "summary_csv": summary_csv(result)}
@@ -89,7 +110,7 @@ def coverage_page() -> None:
     if result.info("population_is_estimate") == "True":
         st.info(t("estimate_note", lang))
     if result.warnings:
-        st.warning("\n".join(f"- {w}" for w in result.warnings))
+        st.warning("\n".join(f"- {md(hide_paths(str(w)))}" for w in result.warnings))
     st.dataframe(summary_table(result, lang), width="stretch", hide_index=True)
     cols = st.columns(4)
     for col, (label, data, name, mime) in zip(cols, (

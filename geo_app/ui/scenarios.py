@@ -1,14 +1,17 @@
-"""Siting scenarios kept in the project file: save, list, reopen, compare side by side."""
+"""Siting scenarios kept in the session's projects: save, list, reopen, compare side by side;
+projects made, downloaded as one file and uploaded again (see :mod:`geo_app.ui.served`)."""
 
 from __future__ import annotations
+
+import html
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from geo_app.io.project import (
+    SUFFIX,
     Scenario,
-    default_project_path,
     delete_scenario,
     list_scenarios,
     load_scenario,
@@ -16,6 +19,8 @@ from geo_app.io.project import (
 )
 from geo_app.labels import t
 from geo_app.ui.common import LOAD_ERRORS, L, show_error, show_map, study_area
+from geo_app.ui.served import local_time, md, settings, store
+from geo_app.workflows.inputs import hide_paths
 from geo_app.workflows.proposals import proposal_sites, summary_rows
 
 # widget keys of the siting page and the parameter each one sets
@@ -24,19 +29,101 @@ WIDGETS = {"site_objective": "objective", "site_n": "n_sites", "site_minutes": "
            "site_capacity": "capacity", "site_time_limit": "time_limit"}
 
 
+def current_project() -> str:
+    """Name of the project the session works in (the newest of its store, or a first one)."""
+    names = store().names()
+    name = st.session_state.get("project_pick")
+    if name not in names:
+        name = names[0] if names else f"{t('projects', L())} 1"
+    return name
+
+
 def project_path() -> str:
-    """The project file the user chose (a path in a folder of their choice)."""
+    """The file of the current project (never shown: users see names only)."""
+    return str(store().path(current_project()))
+
+
+def _create_project() -> None:
+    from geo_app.io.project_store import project_name
+
+    wanted = st.session_state.get("project_new_name", "")
+    try:
+        name = store().create(project_name(wanted))
+    except ValueError:
+        st.session_state["project_msg"] = ("error", t("project_name_bad", L()))
+        return
+    except LOAD_ERRORS as exc:
+        st.session_state["project_msg"] = ("error", hide_paths(str(exc)))
+        return
+    st.session_state["project_pick"] = name
+    st.session_state["project_new_name"] = ""
+    st.session_state["project_msg"] = ("success", f"{t('project_created', L())}: {md(name)}")
+
+
+def _import_project(upload) -> None:
+    try:
+        name = store().import_upload(upload)
+    except (ValueError, OSError) as exc:
+        st.session_state["project_msg"] = ("error", hide_paths(str(exc)))
+        return
+    st.session_state["project_pick"] = name
+    st.session_state["project_msg"] = ("success", f"{t('project_imported', L())}: {md(name)}")
+
+
+def project_panel() -> str:
+    """Choose, make, download and upload projects; the current project's name."""
     lang = L()
-    if "project_path" not in st.session_state:
-        st.session_state["project_path"] = str(default_project_path())
-    return st.text_input(t("project_file", lang), key="project_path",
-                         help=t("project_file_help", lang))
+    s = settings()
+    names = store().names()
+    name = current_project()
+    st.session_state["project_pick"] = name
+    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+    cols[0].selectbox(t("project_pick", lang), names if name in names else [name, *names],
+                      key="project_pick")
+    cols[1].text_input(t("project_new_name", lang), key="project_new_name", max_chars=60)
+    cols[2].button(t("project_create", lang), key="project_create", on_click=_create_project)
+    done = st.session_state.pop("project_msg", None)
+    if done:
+        getattr(st, done[0])(done[1])
+    st.caption(t("project_store_note" if s.sign_in == "none" else "project_signed_in", lang)
+               + " · " + t("times_in", lang).format(zone=s.timezone))
+    if name in names:
+        st.download_button(t("project_download", lang), key="project_download",
+                           data=lambda: store().export_bytes(name), on_click="ignore",
+                           file_name=f"{name}{SUFFIX}", mime="application/vnd.sqlite3")
+    f = st.file_uploader(t("project_upload", lang), type=["sqlite", "db"], key="project_upload")
+    if f is not None:
+        upload_preview(f)
+    return name
+
+
+def upload_preview(f) -> None:
+    """An uploaded project file, checked in memory: its scenarios, and a button to import."""
+    from geo_app.io.project_store import read_upload
+
+    lang = L()
+    try:
+        upload = read_upload(f.name, f.getvalue(), int(settings().max_project_mb * 2**20))
+    except (ValueError, OSError) as exc:
+        st.error(f"{t('project_upload_bad', lang)}:\n\n```\n{hide_paths(str(exc))}\n```")
+        return
+    st.caption(t("project_preview", lang))
+    shown = upload.scenarios.assign(updated=[local_time(v) for v in upload.scenarios["updated"]])
+    st.dataframe(shown.rename(columns={c: t(f"sc_{c}", lang) for c in shown.columns}),
+                 width="stretch", hide_index=True)
+    st.button(t("project_import", lang), key="project_import", on_click=_import_project,
+              args=(upload,))
+
+
+def _saved_params(params: dict) -> dict:
+    """Parameters as saved: file names the user gave, never the server's folders."""
+    return {k: hide_paths(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
 def save_current(state: dict, summary: pd.DataFrame) -> None:
     """Save the proposal as it stands, under the name typed (or a numbered default)."""
     lang = L()
-    path = st.session_state.get("project_path") or str(default_project_path())
+    path = project_path()
     try:
         known = list_scenarios(path)
         name = st.session_state.get("site_scenario_name", "").strip() or \
@@ -44,11 +131,11 @@ def save_current(state: dict, summary: pd.DataFrame) -> None:
         run, result, proposal = state["run"], state["result"], list(state["proposal"])
         sites = proposal_sites(run, result, proposal)
         area = study_area()
-        params = {**state["params"], "study_area": area.to_geojson()}
+        params = {**_saved_params(state["params"]), "study_area": area.to_geojson()}
         save_scenario(path, Scenario(name=name, kind="siting", params=params, sites=sites,
                                      tables={"summary": summary}))
     except LOAD_ERRORS as exc:
-        st.session_state["site_saved"] = ("error", str(exc))
+        st.session_state["site_saved"] = ("error", hide_paths(str(exc)))
         return
     st.session_state.setdefault("site_runs", {})[name] = (run, state["existing"], proposal)
     st.session_state["site_scenario_name"] = ""
@@ -64,7 +151,7 @@ def scenario_form(state: dict, summary: pd.DataFrame) -> None:
                    args=(state, summary))
     done = st.session_state.pop("site_saved", None)
     if done and done[0] == "ok":
-        st.success(f"{t('saved', lang)}: {done[1]}")
+        st.success(f"{t('saved', lang)}: {md(done[1])}")
     elif done:
         show_error(done[1])
 
@@ -74,7 +161,7 @@ def reopen(path: str, name: str) -> None:
     try:
         sc = load_scenario(path, name)
     except LOAD_ERRORS as exc:
-        st.session_state["site_saved"] = ("error", str(exc))
+        st.session_state["site_saved"] = ("error", hide_paths(str(exc)))
         return
     p = sc.params
     for key, param in WIDGETS.items():
@@ -97,6 +184,7 @@ def saved_panel(tiles: str) -> None:
     """The project's scenarios: reopen or delete one, compare two side by side."""
     lang = L()
     st.subheader(t("scenarios", lang))
+    project_panel()
     path = project_path()
     try:
         table = list_scenarios(path)
@@ -106,8 +194,8 @@ def saved_panel(tiles: str) -> None:
     if len(table) == 0:
         st.caption(t("no_scenarios", lang))
         return
-    shown = table.assign(created=table["created"].str[:19].str.replace("T", " "),
-                         updated=table["updated"].str[:19].str.replace("T", " "))
+    shown = table.assign(created=[local_time(v) for v in table["created"]],
+                         updated=[local_time(v) for v in table["updated"]])
     st.dataframe(shown.rename(columns={c: t(f"sc_{c}", lang) for c in shown.columns}),
                  width="stretch", hide_index=True)
     names = list(table["name"])
@@ -134,7 +222,7 @@ def compare_one(path: str, name: str, tiles: str, side: str) -> None:
         show_error(exc)
         return
     p = sc.params
-    st.caption(" · ".join(f"{t(k, lang)}: {t(str(p.get(k)), lang)}" for k in
+    st.caption(" · ".join(f"{t(k, lang)}: {t(hide_paths(str(p.get(k))), lang)}" for k in
                           ("objective", "n_sites", "minutes", "candidates")))
     if "summary" in sc.tables:
         st.table(summary_rows(sc.tables["summary"], lang), hide_index=True)
@@ -144,7 +232,8 @@ def compare_one(path: str, name: str, tiles: str, side: str) -> None:
         from geo_app.workflows.siting import siting_view
 
         run, existing, proposal = kept
-        m = siting_map(siting_view(run, proposal), existing=existing, lang=lang, tiles=tiles, compact=True)
+        m = siting_map(siting_view(run, proposal), existing=existing, lang=lang, tiles=tiles,
+                       compact=True)
     else:  # saved in an earlier session: the sites, without recomputing coverage
         m = sites_only_map(sc.sites, lang, tiles)
     show_map(m, None, f"site_cmp_map_{side}", height=380)
@@ -156,12 +245,13 @@ def sites_only_map(sites: gpd.GeoDataFrame, lang: str, tiles: str):
     from geo_app.maps.base import finish_map, new_map
 
     m = new_map(tiles, lang, "100%")
-    for row in sites.itertuples():
-        folium.Marker([row.geometry.y, row.geometry.x], tooltip=str(row.name),
-                      icon=folium.DivIcon(html=f'<div class="cq-site" style="width:22px;height:22px;'
-                                               f'border-radius:50%;background:#6a3d9a;color:#fff;'
-                                               f'font:bold 12px/22px sans-serif;text-align:center">'
-                                               f'{getattr(row, "order", "")}</div>')).add_to(m)
+    disc = ('<div class="cq-site" style="width:22px;height:22px;border-radius:50%;'
+            'background:#6a3d9a;color:#fff;font:bold 12px/22px sans-serif;text-align:center">'
+            '{}</div>')
+    for row in sites.itertuples():  # names are the user's text: escaped, never markup
+        folium.Marker([row.geometry.y, row.geometry.x], tooltip=html.escape(str(row.name)),
+                      icon=folium.DivIcon(html=disc.format(
+                          html.escape(str(getattr(row, "order", "")))))).add_to(m)
     b = sites.total_bounds
     pad = 0.005
     finish_map(m, [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad], collapsed=True)

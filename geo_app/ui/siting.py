@@ -14,6 +14,7 @@ from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
     LOAD_ERRORS,
     L,
+    data_choice,
     data_inputs,
     reach_m,
     saved_upload,
@@ -23,6 +24,8 @@ from geo_app.ui.common import (
     tiles_choice,
 )
 from geo_app.ui.scenarios import saved_panel, scenario_form
+from geo_app.ui.served import heavy_run, md, show_refused
+from geo_app.workflows import runs
 from geo_app.workflows.before_after import coverage_before_after
 from geo_app.workflows.coverage import to_metres
 from geo_app.workflows.proposals import (
@@ -70,11 +73,12 @@ def siting_parameters(inputs, datum: str) -> dict | None:
     else:
         f = st.sidebar.file_uploader(t("candidates_file", lang), type=upload_types("candidates"),
                                      key="site_upload_candidates")
-        if f is None:
-            st.info(t("need_candidates", lang))
-            return None
-        candidates = saved_upload("candidates", f)
+        # without a file here, the candidates checked on the data page
+        candidates = saved_upload("candidates", f) if f is not None else \
+            data_choice().get("candidates")
         if candidates is None:
+            if f is None:
+                st.info(t("need_candidates", lang))
             return None
     objective = st.sidebar.radio(t("objective", lang), OBJECTIVES, key="site_objective",
                                  format_func=lambda k: t(k, lang))
@@ -102,27 +106,43 @@ def run_siting(inputs, params: dict) -> None:
     lang = L()
     prepared = st.session_state.setdefault("site_prepared", {})
     key = tuple(params[k] for k in PREPARE_KEYS)
-    bar = st.progress(0.0, text=t("preparing", lang))
+    slot = st.empty()
     try:
-        run = prepared.pop(key, None) or prepare_run(
-            inputs, category=params["category"], candidates=params["candidates"],
-            minutes=params["minutes"], datum=params["datum"])
-        prepared[key] = run  # newest last
-        while len(prepared) > KEPT_RUNS:
-            prepared.pop(next(iter(prepared)))
-        bar.progress(0.5, text=t("solving", lang))
-        result = solve(run, n=params["n_sites"], objective=params["objective"],
-                       target_share=params.get("target_share", 0.9),
-                       capacity=params.get("capacity"), time_limit_s=params["time_limit"])
+        with heavy_run("siting", siting_need(inputs, params), slot) as ticket:
+            bar = slot.progress(0.0, text=t("preparing", lang))
+            run = prepared.pop(key, None) or prepare_run(
+                inputs, category=params["category"], candidates=params["candidates"],
+                minutes=params["minutes"], datum=params["datum"])
+            prepared[key] = run  # newest last
+            while len(prepared) > KEPT_RUNS:
+                prepared.pop(next(iter(prepared)))
+            ticket.check()  # a run whose session has gone stops here
+            bar.progress(0.5, text=t("solving", lang))
+            result = solve(run, n=params["n_sites"], objective=params["objective"],
+                           target_share=params.get("target_share", 0.9),
+                           capacity=params.get("capacity"), time_limit_s=params["time_limit"])
+    except runs.RunRefused as exc:
+        show_refused(exc)
+        return
     except LOAD_ERRORS as exc:
         show_error(exc)
         return
     finally:
-        bar.empty()
+        slot.empty()
     st.session_state["site_state"] = {
         "params": params, "run": run, "result": result, "proposal": list(result.sites),
         "existing": existing_of(inputs, params["category"]), "message": None,
         "inputs": inputs}
+
+
+def siting_need(inputs, params: dict) -> int:
+    """Memory (bytes) a siting run on ``inputs`` is expected to need."""
+    km2 = runs.bbox_km2(inputs.demand.total_bounds)
+    cand = str(params["candidates"])
+    n = (km2 * 1e6 / float(cand.split(":", 1)[1]) ** 2 if cand.startswith("grid:")
+         else runs.UNCOUNTED_CANDIDATES)
+    return runs.siting_bytes(len(inputs.network.edges), int(n), len(inputs.demand),
+                             params["minutes"] * 60 * 1.2, km2)
 
 
 def apply_click(state: dict, map_value: dict | None) -> None:
@@ -136,12 +156,12 @@ def apply_click(state: dict, map_value: dict | None) -> None:
         done = toggle_site(state["proposal"], state["run"], click["lng"], click["lat"],
                            prefix=t("added_prefix", lang))
     except ValueError as exc:
-        state["message"] = ("warning", f"{t('click_error', lang)}: {exc}")
+        state["message"] = ("warning", f"{t('click_error', lang)}: {md(exc)}")
         return
     state.update(proposal=done.proposal, run=done.run)
     after = evaluate(done.run, done.proposal).newly_covered
     name = done.run.candidates["name"].iloc[done.site]
-    state["message"] = ("success", f"{t('site_' + done.action, lang)} {name} · "
+    state["message"] = ("success", f"{t('site_' + done.action, lang)} {md(name)} · "
                                    f"{t('newly_covered', lang)} {before:,.0f} → {after:,.0f} "
                                    f"({after - before:+,.0f})")
 
@@ -242,7 +262,7 @@ def apply_reopen(inputs, params: dict) -> None:
             cx, cy = to_metres(run.candidates, run.graph.crs)
             proposal.append(site)
     state.update(run=run, proposal=proposal,
-                 message=("success", f"{t('reopened', L())}: {sc.name}"))
+                 message=("success", f"{t('reopened', L())}: {md(sc.name)}"))
 
 
 def siting_page() -> None:

@@ -80,10 +80,9 @@ def test_data_page_uploads_and_limits(app, tmp_path):
     app.sidebar.radio(key="page").set_value("data").run()
     app.radio(key="data_source").set_value("upload").run()
     assert not app.exception
-    assert app.button(key="data_check").disabled  # no network yet
-    assert "请上传路网文件。" in [i.value for i in app.info]
+    assert app.radio(key="upl_kind").value == "facilities"  # any input on its own
     with pytest.raises(ValueError, match="not a network file"):
-        save_upload("network", "roads.shp.zip", b"x", tmp_path)
+        save_upload("network", "roads.dwg", b"x", tmp_path)
     with pytest.raises(ValueError, match="over the 200 MB limit"):
         save_upload("demand", "people.csv", b"x" * (200 * 1024 * 1024 + 1), tmp_path)
     a = save_upload("facilities", "../商店 list.csv", b"lon,lat,category\n", tmp_path)
@@ -314,8 +313,10 @@ def test_saved_scenarios_survive_a_new_session(app, monkeypatch, tmp_path):
     app.button(key="site_save").click().run()
     assert app.success[-1].value == "已保存方案: 保留的方案"
     sites = list(app.dataframe[0].value["名称"])
-    # a new session, as after closing the browser: the project file still has it
-    fresh = AppTest.from_file(APP, default_timeout=300).run()
+    # a new session at the same address (a reload or a bookmark): the project still has it
+    fresh = AppTest.from_file(APP, default_timeout=300)
+    fresh.query_params["ws"] = app.query_params["ws"]  # the session's project store id
+    fresh.run()
     fresh.sidebar.radio(key="page").set_value("siting").run()
     assert not fresh.exception
     assert "保留的方案" in list(fresh.dataframe[0].value["方案"])
