@@ -913,6 +913,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "warn_scorecard_outside": ("覆盖分析中 {residents:,.0f} 名居民不在任何分区内,未计入评比",
                                "{residents:,.0f} residents of the coverage lie outside every "
                                "zone: not in the scorecard"),
+    "walker_profile": ("步行人群", "Walker"),
+    "profile_plain": ("一般步行(按步速)", "Plain walk (at the speed above)"),
+    "profile_adult": ("成年人", "Adult"),
+    "profile_elderly": ("老年人", "Elderly"),
+    "profile_child": ("儿童(成人陪同)", "Child with carer"),
+    "profile_wheelchair": ("轮椅/婴儿车(不走台阶)", "Wheelchair / stroller (no stairs)"),
 }
 
 

@@ -49,6 +49,16 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--township-name", default="name", help="name column of --townships")
     p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
                    "function on slopes, in each direction")
+    p.add_argument("--profile", choices=("adult", "elderly", "child", "wheelchair"),
+                   help="walker profile (data/gis/walker_profiles.csv): its speeds on the flat "
+                        "and on stairs, lift and escalator waits, and what it may use "
+                        "(wheelchair: no stairs); default the plain walk at --speed")
+    p.add_argument("--edits", type=Path, help="GeoJSON lines in WGS-84 with a kind column "
+                   "(stairs, elevator, escalator, footbridge, passage, closed): the network "
+                   "is edited before the run (adult profile unless --profile)")
+    p.add_argument("--join", choices=("street", "node"), default="street",
+                   help="join facilities and residents to the nearest street front "
+                        "(default) or to the nearest network node")
     p.add_argument("--isochrones", choices=("none", "category", "facility"), default="category",
                    help="category: each category's service area (layer service_areas, default); "
                         "facility: also every facility's own isochrone (layer isochrones); "
@@ -101,6 +111,11 @@ def _run(args: argparse.Namespace, say):
     from geo_app.workflows.sharding import dask_client
 
     say(0.0, "reading inputs")
+    edits = None
+    if args.edits is not None:
+        from layers.edits import read_edits
+
+        edits = read_edits(args.edits)
     inputs = load_coverage_inputs(args)
     net = inputs.network
     print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
@@ -113,6 +128,7 @@ def _run(args: argparse.Namespace, say):
                               max_snap_m=args.max_snap_m, isochrones=mode, dem=args.dem,
                               shard_by=(args.by or "tiles") if sharded else None,
                               shard_km=args.shard_km, client=client,
+                              profile=args.profile, edits=edits, join=args.join,
                               progress=lambda f, m: say(0.1 + 0.85 * f, m))
     if sharded:
         print(f"shards: {result.info('shards')}")

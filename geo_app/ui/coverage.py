@@ -28,11 +28,15 @@ KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def walk_graph_of(_inputs, key: tuple, speed_m_s: float, dem: str | None = None):
+def walk_graph_of(_inputs, key: tuple, speed_m_s: float, dem: str | None = None,
+                  profile: str | None = None):
     """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach);
-    ``dem``: the elevation raster the data page holds (slopes in walking times)."""
-    from geo_app.workflows.graphs import walk_graph_from_network
+    ``dem``: the elevation raster the data page holds (slopes in walking times);
+    ``profile``: a walker of data/gis/walker_profiles.csv (None: the plain walk)."""
+    from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network
 
+    if profile is not None:
+        return walk_graph_for(_inputs.network, profile=profile, dem=dem)
     return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s, dem=dem)
 
 
@@ -46,6 +50,10 @@ def coverage_page() -> None:
                                     step=0.1, key="cov_speed")
     area_type = st.sidebar.radio(t("area_type", lang), ("urban", "rural"), horizontal=True,
                                  format_func=lambda k: t(k, lang), key="cov_area_type")
+    walker = st.sidebar.selectbox(t("walker_profile", lang),
+                                  ("plain", "adult", "elderly", "child", "wheelchair"),
+                                  format_func=lambda k: t(f"profile_{k}", lang), key="cov_profile")
+    profile = None if walker == "plain" else walker
     tiles = tiles_choice()
     pressed = st.sidebar.button(t("run", lang), type="primary", key="cov_run",
                                 disabled=paths is None)
@@ -54,7 +62,7 @@ def coverage_page() -> None:
 
     results = st.session_state.setdefault("cov_results", {})
     key = (*paths, datum, minutes, speed, area_type, area_id(study_area()),
-           data_choice().get("dem"))
+           data_choice().get("dem"), walker)
     slot = st.empty()  # always there, so that the elements below keep their places
     if pressed:
         bar = slot.progress(0.0, text=t("loading", lang))
@@ -69,14 +77,14 @@ def coverage_page() -> None:
             with heavy_run("coverage", need, slot) as ticket:
                 bar = slot.progress(0.0, text=t("loading", lang))
                 graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach),
-                                      speed, data_choice().get("dem"))
+                                      speed, data_choice().get("dem"), profile)
 
                 def progress(f, what):  # a run whose session has gone stops here
                     ticket.check()
                     bar.progress(min(max(f, 0.0), 1.0), text=what)
 
                 result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
-                             graph=graph, progress=progress)
+                             graph=graph, profile=profile, progress=progress)
             result.run_info = shown_run_info(result.run_info)
         except runs.RunRefused as exc:
             slot.empty()

@@ -74,7 +74,8 @@ def coverage_before_after(inputs: CoverageInputs, sites: gpd.GeoDataFrame,
     def cover(facilities: gpd.GeoDataFrame) -> CoverageResult:
         return run_coverage(inputs.network, facilities, inputs.demand, minutes=minutes,
                             speed_m_s=speed_m_s, graph=g, isochrones=False,
-                            categories=categories, progress=lambda f, m: None)
+                            categories=categories, progress=lambda f, m: None,
+                            join="node")  # as siting joins points: the figures agree
 
     before = cover(inputs.facilities)
     after = cover(_with_sites(inputs.facilities, sites, hub)) if len(sites) else before

@@ -31,7 +31,7 @@ from geo_app.workflows.coverage_steps import (  # noqa: F401  (to_metres: used b
     local_part,
     to_metres,
 )
-from geo_app.workflows.graphs import walk_graph_from_network
+from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network, walker_profile
 from layers.crs import metric_crs
 from layers.facilities import load_basket
 from layers.network import StreetNetwork
@@ -104,7 +104,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                  gap_cell_m: float | None = None, sources: Mapping[str, str] | None = None,
                  categories: list[str] | None = None, dem: str | None = None,
                  settings: Settings | None = None, shard_by: str | None = None,
-                 shard_km: float | None = None, client=None,
+                 shard_km: float | None = None, client=None, profile: str | None = None,
+                 edits=None, join: str = "street",
                  progress: Progress | None = None) -> CoverageResult:
     """Walking coverage of ``demand`` by each facility category over ``net``.
 
@@ -123,6 +124,13 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     neither (``True``/``False`` mean "facility"/"none"). Speeds (m/s), the snap distance
     (m) and the gap cell (m) default to ``settings`` (:class:`~geo_app.config.Settings`).
     Warnings are raised as :class:`~geo_app.errors.GeoAppWarning` and listed on the result.
+    ``profile`` (adult, elderly, child, wheelchair: data/gis/walker_profiles.csv) walks the
+    network with that walker's speeds and the connectors it may use (lifts, escalators,
+    stairs …; the access walk at its flat speed); without one, the plain walk graph at
+    ``speed_m_s``. ``edits`` (from :func:`layers.edits.read_edits`: stairs, lifts,
+    footbridges added, segments closed) change the network first (implies the adult profile
+    unless one is given; not with sharding). ``join``: "street" (default) joins points to
+    the nearest street front, "node" to the nearest node.
     Returns a :class:`CoverageResult`.
     """
     started = time.perf_counter()
@@ -138,9 +146,25 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         raise ValueError("no demand points: the demand layer is empty")
     if len(facilities) == 0:
         raise ValueError("no facilities: the facility layer is empty")
+    if join not in ("street", "node"):
+        raise ParameterError(f"join must be street or node, got {join!r}")
+    has_edits = edits is not None and len(edits) > 0
+    if has_edits and (shard_by is not None or shard_km is not None):
+        raise ParameterError("network edits cannot be combined with sharding yet: run the "
+                             "edited scenario in one process (without --scheduler, "
+                             "--shard-km, --by)")
+    if has_edits and profile is None:
+        profile = "adult"
+    if profile is not None:
+        speed_m_s = walker_profile(profile).flat_m_s
     say(0.05, "building the walk graph")
-    g = graph or walk_graph_from_network(net, speed_m_s=speed_m_s,
-                                         steps_speed_m_s=steps_speed_m_s, dem=dem)
+    if graph is not None:
+        g = graph
+    elif profile is not None:
+        g = walk_graph_for(net, profile=profile, edits=edits, dem=dem)
+    else:
+        g = walk_graph_from_network(net, speed_m_s=speed_m_s,
+                                    steps_speed_m_s=steps_speed_m_s, dem=dem)
     present = list(dict.fromkeys(facilities["category"].astype(str)))
     categories = list(dict.fromkeys([*(categories or []), *present]))
     limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type, settings=s)
@@ -148,14 +172,15 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     if shard_by is None and shard_km is None:
         parts = [local_part(g, facilities, demand, categories=categories, limits_s=limits_s,
                             speed_m_s=speed_m_s, max_snap_m=max_snap_m, mode=mode,
-                            progress=lambda f, m: say(0.1 + 0.6 * f, m))]
+                            join=join, progress=lambda f, m: say(0.1 + 0.6 * f, m))]
         shard_note = "none"
     else:
         parts, shard_note = _sharded(net, g, facilities, demand, shard_by or "tiles", shard_km,
                                      client, zones or {}, dem, categories=categories,
                                      limits_s=limits_s, speed_m_s=speed_m_s,
                                      steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
-                                     mode=mode, progress=lambda f, m: say(0.1 + 0.6 * f, m))
+                                     mode=mode, join=join, profile=profile,
+                                     progress=lambda f, m: say(0.1 + 0.6 * f, m))
     done = assemble(parts, facilities, demand, crs=g.crs, categories=categories,
                     limits_min=limits_min, zones=zones or {}, mode=mode, gap_cell_m=gap_cell_m,
                     max_snap_m=max_snap_m, progress=lambda f, m: say(0.7 + 0.3 * f, m))
@@ -167,7 +192,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         "metric_crs": g.crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
         "max_snap_m": max_snap_m, "area_type": area_type, "isochrones": mode,
         "service_area_cell_m": "none" if done.area_cell_m is None else round(done.area_cell_m, 2),
-        "shards": shard_note,
+        "shards": shard_note, "walker_profile": profile or "plain walk graph",
+        "join": join, "network_edits": int(len(edits)) if has_edits else 0,
         "elevation": "DEM " + str(dem) if dem else "none (flat)",
         "thresholds_min": "; ".join(f"{c}={m:g}" for c, m in limits_min.items()),
         "population_is_estimate": bool(demand.get("estimate", pd.Series(False)).any()),
@@ -186,7 +212,8 @@ ISOCHRONE_MODES = ("none", "category", "facility")
 
 
 def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, zones, dem, *,
-             categories, limits_s, speed_m_s, steps_speed_m_s, max_snap_m, mode, progress):
+             categories, limits_s, speed_m_s, steps_speed_m_s, max_snap_m, mode, join,
+             profile, progress):
     """The parts of a sharded run and a note for the run info."""
     import dataclasses
 
@@ -217,7 +244,7 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
                                 max_snap_m=max_snap_m, progress=progress,
                                 categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
                                 steps_speed_m_s=steps_speed_m_s, mode=mode,
-                                reach_speed_m_s=speed)
+                                reach_speed_m_s=speed, join=join, profile=profile)
     where = "here" if client is None else f"on Dask ({client.scheduler.address})"
     return parts, f"{note}, halo {reach_m + max_snap_m:,.0f} m, run {where}"
 

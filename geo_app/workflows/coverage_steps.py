@@ -29,8 +29,9 @@ from analysis.areas import (
 )
 from analysis.coverage import category_node_times, coverage_frame, summarise
 from analysis.graph import WalkGraph
+from analysis.join import join_points
 from analysis.paths import nearest_source
-from analysis.snap import Snapped, snap_points
+from analysis.snap import Snapped
 from geo_app.errors import CoverageWarning, DataWarning, GeoAppWarning, warn
 from layers.groups import GROUPS
 
@@ -81,14 +82,16 @@ def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFr
                max_snap_m: float, mode: str, facility_rows: np.ndarray | None = None,
                demand_rows: np.ndarray | None = None, own_facility: np.ndarray | None = None,
                own_node: np.ndarray | None = None, hub_category: str = HUB_CATEGORY,
-               progress: Progress | None = None) -> Part:
+               join: str = "node", progress: Progress | None = None) -> Part:
     """Walking times of ``demand`` to each category of ``facilities`` on ``g``, with what the
     assembly needs: life-circle hubs, reached street pieces and facility isochrones.
 
     ``facilities`` may include facilities of neighbouring pieces (they still serve these
     residents); ``own_facility`` marks the ones this piece reports, ``own_node`` the graph
     nodes whose reached pieces it reports (default: all). ``facility_rows``/``demand_rows``
-    are the rows' positions in the whole layers (default: 0…n−1).
+    are the rows' positions in the whole layers (default: 0…n−1). ``join``: "street" joins
+    points to the nearest point of the nearest street (splitting it), "node" to the
+    nearest node.
     """
     say = progress or (lambda f, m: None)
     nf, nd = len(facilities), len(demand)
@@ -99,11 +102,16 @@ def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFr
 
     say(0.0, "joining facilities and residents to the network")
     fx, fy = to_metres(facilities, g.crs) if nf else (np.zeros(0), np.zeros(0))
-    fsnap = snap_points(g, fx, fy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
+    dx, dy = to_metres(demand, g.crs)
+    joined = join_points(g, [(fx, fy), (dx, dy)], how=join, speed_m_s=speed_m_s,
+                         max_dist_m=max_snap_m)
+    g, (fsnap, dsnap) = joined.graph, joined.points
+    if own_node is not None and g.n_nodes > len(own_node):  # split nodes: the nearer end's
+        own = np.asarray(own_node, bool)
+        own_node = np.r_[own, np.where(joined.split_t < 0.5, own[joined.split_u],
+                                       own[joined.split_v])]
     by_cat = {c: Snapped(fsnap.node[cat_of == c], fsnap.dist_m[cat_of == c],
                          fsnap.access_s[cat_of == c]) for c in categories}
-    dx, dy = to_metres(demand, g.crs)
-    dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
 
     say(0.2, f"walking times for {len(categories)} categories")
     node_times = category_node_times(g, by_cat, limits_s)

@@ -107,3 +107,53 @@ def drive_graph_from_network(net, *, crs: str | None = None, speeds=None,
     ids, x, y, crs, u, v = _graph_nodes(net, crs)
     return build_drive_graph(u, v, edges["length_m"].to_numpy(float), speed,
                              edges["oneway"].to_numpy(), x=x, y=y, crs=crs, node_id=ids)
+
+
+PROFILES_NOTE = "adult, elderly, child, wheelchair (data/gis/walker_profiles.csv)"
+
+
+def walker_profile(name: str):
+    """The :class:`~analysis.profiles.Profile` called ``name`` in the bundled table."""
+    from analysis.profiles import profiles_from_table
+    from geo_app.errors import ParameterError
+    from layers.connectors import load_walker_profiles
+
+    profiles = profiles_from_table(load_walker_profiles())
+    if name not in profiles:
+        raise ParameterError(f"unknown walker profile {name!r}: use one of "
+                             f"{', '.join(profiles)}")
+    return profiles[name]
+
+
+def walk_graph_for(net, *, profile: str = "adult", edits=None, crs: str | None = None,
+                   dem: str | None = None, dem_partial: bool = False):
+    """The walk graph of ``net`` for a walker ``profile`` (connector speeds, waits and who
+    may use each, from data/gis), with network ``edits`` (a frame from
+    :func:`layers.edits.read_edits`) applied; heights from ``elevation_m``, a ``dem`` or
+    OSM ``ele``."""
+    from analysis.edits import EditRefused, apply_edits
+    from analysis.graph import build_profile_graph
+    from analysis.profiles import connectors_from_table
+    from analysis.walk_network import walk_network
+    from layers.connectors import load_connectors
+    from layers.edits import edit_arrays, refusal
+    from layers.elevation import node_elevations
+
+    walker = walker_profile(profile)
+    nodes = net.nodes
+    ids, x, y, crs, u, v = _graph_nodes(net, crs)
+    if "elevation_m" in nodes.columns:  # sharded runs put DEM heights here
+        z = nodes["elevation_m"].to_numpy(float)
+    else:
+        ele = nodes["ele_m"].to_numpy(float) if "ele_m" in nodes.columns else None
+        z = None if dem is None and ele is None else node_elevations(
+            nodes["lon"].to_numpy(), nodes["lat"].to_numpy(), dem=dem, osm_ele=ele,
+            partial=dem_partial)
+    lift = nodes["lift"].to_numpy(bool) if "lift" in nodes.columns else None
+    wn = walk_network(net.edges, u, v, x=x, y=y, crs=crs, node_id=ids, z=z, lift=lift)
+    if edits is not None and len(edits):
+        try:
+            wn = apply_edits(wn, **edit_arrays(edits, wn.crs)).network
+        except EditRefused as exc:
+            raise refusal(edits, exc.problems) from None
+    return build_profile_graph(wn, walker, connectors_from_table(load_connectors()))

@@ -197,12 +197,16 @@ def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: fl
 
 def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
               limits_s: Mapping[str, float], speed_m_s: float, steps_speed_m_s: float,
-              max_snap_m: float, mode: str, reach_speed_m_s: float) -> Part:
+              max_snap_m: float, mode: str, reach_speed_m_s: float, join: str = "node",
+              profile: str | None = None) -> Part:
     """One shard's :class:`~geo_app.workflows.coverage_steps.Part` (runs on a worker)."""
-    from geo_app.workflows.graphs import walk_graph_from_network
+    from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network
 
-    g = walk_graph_from_network(inputs["net"], speed_m_s=speed_m_s,
-                                steps_speed_m_s=steps_speed_m_s, crs=crs)
+    if profile is not None:
+        g = walk_graph_for(inputs["net"], profile=profile, crs=crs)
+    else:
+        g = walk_graph_from_network(inputs["net"], speed_m_s=speed_m_s,
+                                    steps_speed_m_s=steps_speed_m_s, crs=crs)
     if g.max_straight_speed_m_s > reach_speed_m_s * 1.000001:
         raise RuntimeError(f"a shard's network is faster ({g.max_straight_speed_m_s:.3f} m/s) "
                            f"than the whole one ({reach_speed_m_s:.3f} m/s): its halo is short")
@@ -211,7 +215,7 @@ def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
                       limits_s=limits_s, speed_m_s=speed_m_s, max_snap_m=max_snap_m,
                       mode=mode, facility_rows=inputs["facility_rows"],
                       demand_rows=inputs["demand_rows"], own_facility=inputs["own_facility"],
-                      own_node=own_node)
+                      own_node=own_node, join=join)
 
 
 def client_for(scheduler: str | None):

@@ -72,6 +72,16 @@ def test_coverage_page_on_the_sample(app):
     app.sidebar.button(key="cov_run").click().run()
     assert not app.exception
     assert set(app.dataframe[0].value["Threshold (min)"].dropna()) == {20.0}
+    # a slower walker: fewer residents reach each service, with that walker's graph
+    covered = app.dataframe[0].value.set_index("category")["Residents covered"]
+    app.sidebar.selectbox(key="cov_profile").set_value("wheelchair").run()
+    app.sidebar.button(key="cov_run").click().run()
+    assert not app.exception and not app.error
+    slower = app.dataframe[0].value.set_index("category")["Residents covered"]
+    # (per category it can differ a little: a facility whose nearest street is a stair joins
+    # the next street for a wheelchair)
+    assert slower.sum() < 0.98 * covered.sum()
+    assert app.sidebar.selectbox(key="cov_profile").value == "wheelchair"
 
 
 def test_data_page_uploads_and_limits(app, tmp_path):

@@ -40,7 +40,7 @@ def assert_same(a, b, *, polygons=True):
             assert len(x) == len(y)
             if len(x):
                 diff = x.geometry.symmetric_difference(y.geometry, align=False)
-                assert diff.to_crs(3067).area.max() < 1e-6
+                assert diff.to_crs(3067).area.max() < 1e-4  # m²: float noise of split nodes
 
 
 @pytest.mark.parametrize("km", [0.6, 1.5])
