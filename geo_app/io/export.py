@@ -181,3 +181,26 @@ def geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
 def run_info(params: Mapping[str, object]) -> pd.DataFrame:
     """A run's parameters as a ``key``/``value`` table (the ``run_info`` layer of a result)."""
     return pd.DataFrame({"key": list(params), "value": [str(v) for v in params.values()]})
+
+
+def result_layer_names(path, needed, what: str, command: str) -> set[str]:
+    """The layer names of a result GeoPackage ``path`` that a command wrote, checked: the
+    file exists, is a GeoPackage and holds every layer of ``needed``. ``what`` names the
+    result ("coverage result"), ``command`` the one that writes it (for the message).
+    Raises :class:`~geo_app.errors.InputError`."""
+    import pyogrio
+
+    from geo_app.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file (write one with {command})")
+    try:
+        present = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+    except Exception as exc:  # pyogrio raises DataSourceError and others
+        raise InputError(f"{path}: not a GeoPackage of a {what} ({exc})") from None
+    missing = [n for n in needed if n not in present]
+    if missing:
+        raise InputError(f"{path}: no layer {', '.join(missing)}: not a {what} (write one "
+                         f"with {command})")
+    return present

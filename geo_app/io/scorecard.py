@@ -134,21 +134,12 @@ def write_circles(circles, path: str | Path, extra: dict | None = None) -> Path:
 def read_circles(path: str | Path):
     """The ``circles`` layer of a life-circle GeoPackage (``geo-app life-circles``)."""
     import geopandas as gpd
-    import pyogrio
 
     from geo_app.errors import InputError
+    from geo_app.io.export import result_layer_names
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (write one with geo-app life-circles --out "
-                         f"{path.name})")
-    try:
-        names = set(pyogrio.list_layers(path)[:, 0])
-    except Exception as exc:  # pyogrio raises DataSourceError and others
-        raise InputError(f"{path}: not a GeoPackage of life circles ({exc})") from None
-    if "circles" not in names:
-        raise InputError(f"{path}: no layer circles: not a life-circle result (write one with "
-                         "geo-app life-circles --out circles.gpkg)")
+    result_layer_names(path, ("circles",), "life-circle result",
+                       "geo-app life-circles --out circles.gpkg")
     c = gpd.read_file(path, layer="circles", engine="pyogrio")
     if "meets_standard" not in c.columns:
         raise InputError(f"{path}, layer circles: missing column meets_standard")

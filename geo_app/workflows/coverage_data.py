@@ -78,22 +78,11 @@ def read_coverage(path: str | Path) -> CoverageData:
     Raises :class:`~geo_app.errors.InputError` naming the file and the missing layer or
     column.
     """
-    import pyogrio
-
+    from geo_app.io.export import result_layer_names
     from layers.crs import metric_crs
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file (write one with geo-app coverage --out "
-                         f"{path.name})")
-    try:
-        present = set(pyogrio.list_layers(path)[:, 0])
-    except Exception as exc:  # pyogrio raises DataSourceError and others
-        raise InputError(f"{path}: not a GeoPackage of a coverage result ({exc})") from None
-    missing = [n for n in NEEDED_LAYERS if n not in present]
-    if missing:
-        raise InputError(f"{path}: no layer {', '.join(missing)}: not a coverage result (write "
-                         "one with geo-app coverage --out result.gpkg)")
+    present = result_layer_names(path, NEEDED_LAYERS, "coverage result",
+                                 "geo-app coverage --out result.gpkg")
 
     def read(name: str) -> gpd.GeoDataFrame:
         if name not in present:
