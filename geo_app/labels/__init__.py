@@ -1,4 +1,7 @@
-"""Chinese and English labels for every word the app, maps and CLI show."""
+"""Chinese and English labels for every word the app, maps and CLI show.
+
+The shared words live here; each area adds its own in a module of this package.
+"""
 
 from __future__ import annotations
 
@@ -953,6 +956,20 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
     "red_tourism_site": ("红色旅游地", "red tourism site"),
     "wellness_tourism_candidate": ("康养旅游候选地", "wellness tourism candidate"),
 }
+
+
+def _merge() -> None:
+    """Each area's catalogue (one module per area, so that each has one home) joins ``_TEXT``."""
+    from geo_app.labels import app_state, engine, exports, mountain, numbers, siting_edits
+
+    for part in (app_state, engine, exports, mountain, numbers, siting_edits):
+        clash = sorted(set(part.TEXT) & set(_TEXT))
+        if clash:
+            raise RuntimeError(f"label keys defined twice ({part.__name__}): {', '.join(clash)}")
+        _TEXT.update(part.TEXT)
+
+
+_merge()
 
 
 def t(key: str, lang: str = "zh") -> str:
