@@ -302,8 +302,10 @@ def run_sharded(case: Case, args, go, common: list[str], out_dir: Path, how: str
     agree within 1e-6 s and the summaries exactly."""
     mode, n = args.shard_mode, args.shard_workers
     extra = ["--shard-km", str(args.shard_km)] if args.shard_km else []
+    extra += ["--shard-inputs", args.shard_inputs]
+    ext = args.shard_out
     for k in range(args.shard_repeats):
-        single, sharded = out_dir / f"single_{case.name}.gpkg", out_dir / f"dask_{case.name}.gpkg"
+        single, sharded = out_dir / f"single_{case.name}.{ext}", out_dir / f"dask_{case.name}.{ext}"
         go(f"single:{k}", f"OURS one process (isochrones {mode}) [pair {k + 1}]",
            [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
             "--out", str(single), *mode_args(mode, how)])
@@ -322,16 +324,20 @@ def same_results(single: Path, sharded: Path) -> str:
     import pandas as pd
     import pyogrio
 
-    a = pyogrio.read_dataframe(single, layer="demand", read_geometry=False)
-    b = pyogrio.read_dataframe(sharded, layer="demand", read_geometry=False)
+    def read(path: Path, layer: str) -> pd.DataFrame:
+        if path.suffix == ".parquet":  # one GeoParquet file per layer beside the demand one
+            name = path if layer == "demand" else path.with_suffix(f".{layer}.parquet")
+            return pd.read_parquet(name).drop(columns="geometry", errors="ignore")
+        return pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+
+    a, b = read(single, "demand"), read(sharded, "demand")
     worst, nan_ok = 0.0, True
     for col in [c for c in a.columns if c.startswith("t_")]:
         x, y = a[col].to_numpy(float), b[col].to_numpy(float)
         nan_ok &= bool(np.array_equal(np.isnan(x), np.isnan(y)))
         both = ~np.isnan(x) & ~np.isnan(y)
         worst = max(worst, float(np.abs(x[both] - y[both]).max(initial=0.0)))
-    sa = pyogrio.read_dataframe(single, layer="summary", read_geometry=False)
-    sb = pyogrio.read_dataframe(sharded, layer="summary", read_geometry=False)
+    sa, sb = read(single, "summary"), read(sharded, "summary")
     try:
         pd.testing.assert_frame_equal(sa, sb)
         summary = "equal"
@@ -529,6 +535,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shard-workers", type=int, default=2, help="sharded part: local:N")
     ap.add_argument("--shard-km", type=float, default=None,
                     help="sharded part: tile side (default: the CLI's)")
+    ap.add_argument("--shard-inputs", choices=("auto", "shared", "scatter"), default="auto",
+                    help="sharded part: who reads the network (the CLI's --shard-inputs)")
+    ap.add_argument("--shard-out", choices=("gpkg", "parquet"), default="gpkg",
+                    help="sharded part: the output format of both runs")
     ap.add_argument("--shard-repeats", type=int, default=1,
                     help="sharded part: pairs of (one process, sharded) runs, back to back")
     ap.add_argument("--per-category", type=int, default=300)

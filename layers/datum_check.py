@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -11,7 +12,7 @@ import numpy as np
 import shapely
 
 from geo_app.errors import DataWarning
-from layers.coords import convert_geometries
+from layers.coords import bd09_to_wgs84, convert_geometries, gcj02_to_wgs84
 from layers.crs import metric_crs
 from layers.validate import located
 
@@ -164,50 +165,76 @@ def _local_xy(lon: np.ndarray, lat: np.ndarray, lat0: float) -> np.ndarray:
                             np.radians(lat) * 6_371_008.8])
 
 
-def fit_to_streets(lon: np.ndarray, lat: np.ndarray, streets: np.ndarray) -> dict[str, float]:
-    """Median distance (m) from the points to the nearest street line (WGS-84 LineStrings)
-    as declared and once a GCJ-02 or BD-09 shift is undone: ``{"wgs84", "gcj02", "bd09"}``."""
-    from layers.coords import bd09_to_wgs84, gcj02_to_wgs84
-
+def fit_sample(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The points compared with the streets (at most :data:`FIT_SAMPLE`, a fixed random draw)
+    and the latitude of their local frame."""
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
     ok = np.isfinite(lon) & np.isfinite(lat)
     lon, lat = lon[ok], lat[ok]
     if len(lon) > FIT_SAMPLE:
         pick = np.random.default_rng(0).choice(len(lon), FIT_SAMPLE, replace=False)
         lon, lat = lon[pick], lat[pick]
-    lat0 = float(np.median(lat))
+    return lon, lat, float(np.median(lat))
+
+
+def street_distances(lon: np.ndarray, lat: np.ndarray, lat0: float, streets: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """Distance (m) from each point to the nearest street line (WGS-84 LineStrings), as
+    declared and once a GCJ-02 or BD-09 shift is undone: ``{"wgs84", "gcj02", "bd09"}``.
+    A piece of the network is enough for points whose streets lie in it (sharded runs)."""
+    out = {name: np.full(len(lon), np.inf) for name in SHIFTS}
+    if not len(lon) or not len(streets):
+        return out
     lines = shapely.transform(np.asarray(streets, dtype=object),
                               lambda c: _local_xy(c[:, 0], c[:, 1], lat0))
     tree = shapely.STRtree(lines)
-    out = {}
     for name, (x, y) in {"wgs84": (lon, lat), "gcj02": gcj02_to_wgs84(lon, lat),
                          "bd09": bd09_to_wgs84(lon, lat)}.items():
         pts = shapely.points(_local_xy(x, y, lat0))
-        _, dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-        out[name] = float(np.median(dist))
+        _, out[name] = tree.query_nearest(pts, return_distance=True, all_matches=False)
     return out
 
 
-def shift_against_streets(gdf: gpd.GeoDataFrame, streets: np.ndarray) -> DatumSuspicion | None:
-    """A GCJ-02 or BD-09 suspicion for a point layer read as WGS-84 inside China: its points
-    lie markedly nearer the street lines (``streets``, WGS-84) once that shift is undone
-    (median distance under half, and at least 5 m less)."""
-    from layers.coords import in_china
+SHIFTS = ("wgs84", "gcj02", "bd09")
 
-    pts = located(gdf).geometry
-    pts = pts[shapely.get_type_id(pts.values) == 0]
-    if len(pts) < 10 or len(streets) < 10:
-        return None
-    lon, lat = shapely.get_x(pts.values), shapely.get_y(pts.values)
-    if not in_china(lon, lat).mean() > 0.9:
-        return None
-    d = fit_to_streets(lon, lat, streets)
+
+def fit_to_streets(lon: np.ndarray, lat: np.ndarray, streets: np.ndarray) -> dict[str, float]:
+    """Median distance (m) from the points to the nearest street line (WGS-84 LineStrings)
+    as declared and once a GCJ-02 or BD-09 shift is undone: ``{"wgs84", "gcj02", "bd09"}``."""
+    d = street_distances(*fit_sample(lon, lat), streets)
+    return {name: float(np.median(v)) for name, v in d.items()}
+
+
+def shift_verdict(d: dict[str, float]) -> DatumSuspicion | None:
+    """A suspicion from the median distances of :func:`fit_to_streets`: markedly nearer the
+    streets once a shift is undone (median under half, and at least 5 m less)."""
     best = min(("gcj02", "bd09"), key=d.get)
     if d[best] < 0.5 * d["wgs84"] and d["wgs84"] - d[best] >= 5.0:
         return DatumSuspicion(best, f"its points lie a median {d['wgs84']:,.0f} m from the "
                                     f"nearest street as given, {d[best]:,.0f} m once a "
                                     f"{best.upper()} shift is undone")
     return None
+
+
+def shift_against_streets(gdf: gpd.GeoDataFrame, streets: np.ndarray | None, *,
+                          distances: Callable | None = None) -> DatumSuspicion | None:
+    """A GCJ-02 or BD-09 suspicion for a point layer read as WGS-84 inside China: its points
+    lie markedly nearer the street lines (``streets``, WGS-84) once that shift is undone
+    (median under half, and at least 5 m less). ``distances(lon, lat, lat0)`` may compute
+    :func:`street_distances` elsewhere (a sharded run's workers, each on its piece)."""
+    from layers.coords import in_china
+
+    pts = located(gdf).geometry
+    pts = pts[shapely.get_type_id(pts.values) == 0]
+    if len(pts) < 10 or (distances is None and (streets is None or len(streets) < 10)):
+        return None
+    lon, lat = shapely.get_x(pts.values), shapely.get_y(pts.values)
+    if not in_china(lon, lat).mean() > 0.9:
+        return None
+    if distances is None:
+        return shift_verdict(fit_to_streets(lon, lat, streets))
+    d = distances(*fit_sample(lon, lat))
+    return shift_verdict({name: float(np.median(d[name])) for name in SHIFTS})
 
 
 #: Headers of a column naming each point's district (Amap exports: adname, adcode).
@@ -226,7 +253,8 @@ def district_column(gdf: gpd.GeoDataFrame) -> str | None:
 
 def check_point_datum(gdf: gpd.GeoDataFrame, source: str, datum, *, option: str | None = None,
                       streets: np.ndarray | None = None,
-                      districts: gpd.GeoDataFrame | None = None) -> str | None:
+                      districts: gpd.GeoDataFrame | None = None,
+                      distances: Callable | None = None) -> str | None:
     """Warn when a point layer declared WGS-84 (or CGCS2000) inside China looks GCJ-02 or
     BD-09 shifted; return the warning's text (None: nothing found or nothing to check with).
 
@@ -251,8 +279,8 @@ def check_point_datum(gdf: gpd.GeoDataFrame, source: str, datum, *, option: str 
                                      shapely.get_y(pts.geometry.values)).mean() > 0.9:
         return None
     found = None
-    if streets is not None and len(streets):
-        found = shift_against_streets(pts, streets)
+    if distances is not None or (streets is not None and len(streets)):
+        found = shift_against_streets(pts, streets, distances=distances)
     else:
         column = district_column(pts)
         if column is not None:

@@ -122,12 +122,23 @@ def duplicate_rows(gdf: gpd.GeoDataFrame, population: pd.Series) -> list[tuple[i
         again = ids.notna() & ids.duplicated(keep="first")
         out += [(r, f"id {ids[r]!r} again (first at row {first[r]})")
                 for r in gdf.index[again.to_numpy()]]
+    elif not (shapely.get_type_id(gdf.geometry.values) > 0).any():
+        pts = gdf.geometry.values  # points: hashed as numbers, the repeats looked at alone
+        key = pd.DataFrame({"x": shapely.get_x(pts), "y": shapely.get_y(pts),
+                            "p": population.round(9).to_numpy()}, index=gdf.index)
+        again = key.duplicated(keep="first").to_numpy() & gdf.geometry.notna().to_numpy()
+        if again.any():
+            dup = key[key.duplicated(keep=False).to_numpy()]
+            first = pd.Series(dup.index, index=dup.index).groupby(
+                [dup["x"], dup["y"], dup["p"]], dropna=False).transform("first")
+            out += [(r, f"the same point and population as row {first[r]}")
+                    for r in gdf.index[again]]
     else:
         wkb = gdf.geometry.to_wkb()
         key = pd.Series(list(zip(wkb, population.round(9))), index=gdf.index)
         first = pd.Series(gdf.index, index=gdf.index).groupby(key.to_numpy()).transform("first")
         again = key.duplicated(keep="first") & gdf.geometry.notna()
-        out += [(r, f"the same point and population as row {first[r]}")
+        out += [(r, f"the same geometry and population as row {first[r]}")
                 for r in gdf.index[again.to_numpy()]]
     return out
 

@@ -58,8 +58,10 @@ def sniff_kind(path: Path, head: bytes) -> str:
     return "unknown"
 
 
-def open_source(path: Path, *, layer: str | None = None, use_arrow: bool = False) -> Table:
-    """Read ``path`` into a :class:`Table` (see the module docstring)."""
+def open_source(path: Path, *, layer: str | None = None, use_arrow: bool = False,
+                bbox: tuple | None = None) -> Table:
+    """Read ``path`` into a :class:`Table` (see the module docstring); ``bbox`` (in the
+    layer's CRS) reads only the features of a GIS file that meet it (its spatial index)."""
     with open(path, "rb") as f:
         head = f.read(16)
     kind = sniff_kind(path, head)
@@ -78,7 +80,7 @@ def open_source(path: Path, *, layer: str | None = None, use_arrow: bool = False
     if suffix == ".kml":
         frame = read_kml(path.read_bytes(), layer)
         return Table(frame, list(range(1, len(frame) + 1)), "kml", layer=layer)
-    return _read_vector(path, layer, use_arrow)
+    return _read_vector(path, layer, use_arrow, bbox)
 
 
 # --- zips ---------------------------------------------------------------------------------
@@ -218,11 +220,14 @@ def _shape_encoding(path: Path) -> str | None:
     return dbf_encoding(siblings[".dbf"])
 
 
-def _read_one(path: Path, layer: str, use_arrow: bool, encoding: str | None):
+def _read_one(path: Path, layer: str, use_arrow: bool, encoding: str | None,
+              bbox: tuple | None = None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         warnings.simplefilter("ignore", UserWarning)
         kwargs = {"encoding": encoding} if encoding else {}
+        if bbox is not None:
+            kwargs["bbox"] = tuple(bbox)
         return gpd.read_file(path, layer=layer, engine="pyogrio", use_arrow=use_arrow, **kwargs)
 
 
@@ -231,7 +236,8 @@ def _first_line(exc: Exception) -> str:
     return text[:200]
 
 
-def _read_vector(path: Path, layer: str | None, use_arrow: bool) -> Table:
+def _read_vector(path: Path, layer: str | None, use_arrow: bool,
+                 bbox: tuple | None = None) -> Table:
     import pyogrio
 
     try:
@@ -247,7 +253,7 @@ def _read_vector(path: Path, layer: str | None, use_arrow: bool) -> Table:
                          "read (--layer NAME)")
     encoding = _shape_encoding(path)
     try:
-        frame = _read_one(path, layer or names[0], use_arrow, encoding)
+        frame = _read_one(path, layer or names[0], use_arrow, encoding, bbox)
     except Exception as exc:
         raise TableError(f"cannot be read as a vector file: {_first_line(exc)}") from None
     rows = list(range(1, len(frame) + 1))

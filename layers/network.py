@@ -279,7 +279,8 @@ def _shared_vertices(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def read_centrelines(path: Path, *, datum: str | int = "wgs84",
-                     mode: str = "walk", layer: str | None = None) -> StreetNetwork:
+                     mode: str = "walk", layer: str | None = None,
+                     bbox: tuple | None = None) -> StreetNetwork:
     """Network from road centre-lines, noded at shared vertices only.
 
     Lines cross without meeting unless they share a vertex, so a bridge or tunnel over
@@ -295,7 +296,9 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
 
     _check_mode(mode)
     gdf, _ = read_user_layer(path, datum=datum, geometry_types=("LineString", "MultiLineString"),
-                             use_arrow=True, layer=layer)
+                             use_arrow=True, layer=layer, bbox=bbox)
+    if bbox is not None and len(gdf) == 0:  # a piece of a large file with no lines in it
+        return empty_network(str(path))
     geoms = np.asarray(gdf.geometry.values)
     if (shapely.get_type_id(geoms) == 1).all():  # LineStrings only: no parts to split
         lines, part_row = geoms, np.arange(len(geoms))
@@ -338,6 +341,16 @@ def read_centrelines(path: Path, *, datum: str | int = "wgs84",
     net = _from_graph_tables(nodes, edges, str(path), mode)
     net.edges.loc[net.edges["highway"] == "road", "highway"] = ""
     return net
+
+
+def empty_network(source: str) -> StreetNetwork:
+    """A network with no nodes and no segments (a piece of an area without streets)."""
+    nodes = pd.DataFrame({"node_id": np.zeros(0, np.int64), "lon": np.zeros(0),
+                          "lat": np.zeros(0)})
+    edges = gpd.GeoDataFrame({"u": np.zeros(0, np.int64), "v": np.zeros(0, np.int64),
+                              "length_m": np.zeros(0), "highway": np.zeros(0, object)},
+                             geometry=[], crs=4326)
+    return StreetNetwork(nodes, edges, source)
 
 
 def read_network(path: str | Path, *, datum: str | int = "wgs84",

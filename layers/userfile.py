@@ -218,7 +218,8 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
                     on_bad_rows: str = "raise",
                     districts: gpd.GeoDataFrame | None = None,
                     district_column: str | None = None,
-                    use_arrow: bool = False) -> tuple[gpd.GeoDataFrame, LoadReport]:
+                    use_arrow: bool = False,
+                    bbox: tuple | None = None) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read a planner's table or GIS file into a GeoDataFrame in EPSG:4326.
 
     Formats: CSV/TXT/TSV (UTF-8, UTF-8-BOM, UTF-16, GBK/GB18030; any of ``, ; tab |``),
@@ -246,7 +247,8 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
     and counted. With ``districts`` given, a layer that looks offset by GCJ-02/BD-09
     gets a :class:`~layers.DatumShiftWarning`.
 
-    ``use_arrow`` reads vector files through Arrow (pyogrio ``use_arrow=True``).
+    ``use_arrow`` reads vector files through Arrow (pyogrio ``use_arrow=True``); ``bbox`` (in
+    the layer's CRS) reads only the features of a GIS file that meet it.
 
     Returns the frame (its index is the row number reported in errors: text line, Excel
     row or feature number) and a :class:`LoadReport`.
@@ -270,13 +272,15 @@ def read_user_layer(path: str | Path, *, datum: str | int = "wgs84", layer: str 
         refuse("the file is empty" if path.is_file() else "is a folder, not a file")
     given = _columns(columns, lon_col, lat_col)
     try:
-        table = open_source(path, layer=layer, use_arrow=use_arrow)
+        table = open_source(path, layer=layer, use_arrow=use_arrow, bbox=bbox)
     except TableError as exc:
         refuse(str(exc))
     frame = table.frame
     report = LoadReport(str(path), str(datum), rows_read=len(frame), format=table.format,
                         encoding=table.encoding, separator=table.separator, layer=table.layer,
                         skipped=table.skipped)
+    if len(frame) == 0 and bbox is not None:  # a piece of a large file: nothing there
+        return gpd.GeoDataFrame(geometry=[], crs=4326), report
     if len(frame) == 0:
         refuse("the file has no rows")
     geo = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns

@@ -70,6 +70,11 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shard-km", type=checks.number(0.1, 1_000),
                    help="shard into square tiles of this side (km; "
                    "default with --scheduler: four times the longest walk)")
+    p.add_argument("--shard-inputs", choices=("auto", "shared", "scatter"), default="auto",
+                   help="with --scheduler: shared = each worker reads its tile of the network "
+                   "file itself (a GeoPackage, FlatGeobuf or shapefile at a path every worker "
+                   "can open); scatter = this process reads it and sends each shard its piece; "
+                   "auto (default): shared where the file and the run allow it")
 
 
 def add_commands(sub) -> None:
@@ -107,8 +112,10 @@ def add_commands(sub) -> None:
 
 
 def _run(args: argparse.Namespace, say):
+    from concurrent.futures import ThreadPoolExecutor
+
     from geo_app.workflows import coverage as workflow
-    from geo_app.workflows.sharding import dask_client
+    from geo_app.workflows.sharding import client_starting
 
     say(0.0, "reading inputs")
     edits = None
@@ -116,18 +123,26 @@ def _run(args: argparse.Namespace, say):
         from layers.edits import read_edits
 
         edits = read_edits(args.edits)
-    inputs = load_coverage_inputs(args)
-    net = inputs.network
-    print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
-          f"({args.network})")
-    mode = "none" if args.no_isochrones else args.isochrones
     sharded = bool(args.scheduler or args.shard_km or args.by)
-    with dask_client(args.scheduler) as client:
+    by_tiles = _read_by_tiles(args, edits)
+    with client_starting(args.scheduler) as client, ThreadPoolExecutor(1) as pool:
+        # the cluster starts (and, reading by tiles, its workers read the network) while
+        # this process reads the facilities and residents
+        tiles = pool.submit(_start_tiles, args, client) if by_tiles else None
+        inputs = load_coverage_inputs(args, network_by_tiles=by_tiles)
+        net = inputs.network
+        if by_tiles:
+            print(f"network: {args.network}, read tile by tile by the Dask workers")
+        else:
+            print(f"network: {len(net.nodes):,} nodes, {len(net.edges):,} walkable segments "
+                  f"({args.network})")
+        mode = "none" if args.no_isochrones else args.isochrones
         result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
                               area_type=args.area_type, steps_speed_m_s=args.steps_speed,
                               max_snap_m=args.max_snap_m, isochrones=mode, dem=args.dem,
                               shard_by=(args.by or "tiles") if sharded else None,
-                              shard_km=args.shard_km, client=client,
+                              shard_km=args.shard_km, client=client(),
+                              tiles_started=tiles.result() if tiles else None,
                               profile=args.profile, edits=edits, join=args.join,
                               progress=lambda f, m: say(0.1 + 0.85 * f, m))
     if sharded:
@@ -135,7 +150,46 @@ def _run(args: argparse.Namespace, say):
     return inputs, result
 
 
-def load_coverage_inputs(args: argparse.Namespace):
+def _start_tiles(args: argparse.Namespace, client):
+    """The workers start reading their tiles, with a halo for the longest threshold any
+    category can have in this run."""
+    from geo_app.config import DEFAULT
+    from geo_app.workflows.coverage import thresholds_min
+    from geo_app.workflows.shard_reads import NetworkFile, start
+    from layers.facilities import load_basket
+
+    longest = max(thresholds_min([*load_basket()["category"], "(other)"], minutes=args.minutes,
+                                 area_type=args.area_type).values())
+    nf = NetworkFile(str(args.network), datum_of(args, "network"), layer_of(args, "network"))
+    return start(nf, client(), side_km=args.shard_km, longest_s=60.0 * longest,
+                 speed_m_s=args.speed or DEFAULT.walk_speed_m_s,
+                 steps_speed_m_s=args.steps_speed or DEFAULT.steps_speed_m_s,
+                 max_snap_m=args.max_snap_m or DEFAULT.max_snap_m, dem=args.dem)
+
+
+def _read_by_tiles(args: argparse.Namespace, edits) -> bool:
+    """Whether the workers read the network themselves (``--shard-inputs``)."""
+    from geo_app.errors import ParameterError
+    from geo_app.workflows.shard_reads import readable_by_box
+
+    want = getattr(args, "shard_inputs", "auto")
+    if not getattr(args, "scheduler", None) or want == "scatter":
+        if want == "shared":
+            raise ParameterError("--shard-inputs shared needs --scheduler (the workers that "
+                                 "read the network)")
+        return False
+    why = ("the network is not a GeoPackage, FlatGeobuf or shapefile"
+           if not readable_by_box(args.network) else
+           "--by shards by zone" if args.by else
+           "--profile and --edits need the whole network here" if args.profile or edits
+           else "--dem-partial needs the whole network" if getattr(args, "dem_partial", False)
+           else None)
+    if why and want == "shared":
+        raise ParameterError(f"--shard-inputs shared: {why}; use --shard-inputs scatter")
+    return why is None
+
+
+def load_coverage_inputs(args: argparse.Namespace, *, network_by_tiles: bool = False):
     """The network, facilities and demand of ``coverage``/``accessibility``, read with the
     input options; how they were read and the warnings raised go to the inputs' sources
     (the result's run info)."""
@@ -154,7 +208,8 @@ def load_coverage_inputs(args: argparse.Namespace):
             facilities_datum=datum_of(args, "facilities"),
             demand_datum=datum_of(args, "demand"),
             layers={n: layer_of(args, n) for n in ("network", *names) if layer_of(args, n)},
-            columns={n: columns_of(args, n) for n in names})
+            columns={n: columns_of(args, n) for n in names},
+            network_by_tiles=network_by_tiles)
     info = {k: v for k, v in run_info_of(args, notes).items()
             if not k.startswith("input_") or k == "input_warnings"}
     return dataclasses.replace(inputs, sources={**inputs.sources, **info})

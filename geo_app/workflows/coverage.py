@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -105,8 +105,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                  categories: list[str] | None = None, dem: str | None = None,
                  settings: Settings | None = None, shard_by: str | None = None,
                  shard_km: float | None = None, client=None, profile: str | None = None,
-                 edits=None, join: str = "street",
-                 progress: Progress | None = None) -> CoverageResult:
+                 edits=None, join: str = "street", checks: Sequence = (),
+                 tiles_started=None, progress: Progress | None = None) -> CoverageResult:
     """Walking coverage of ``demand`` by each facility category over ``net``.
 
     Sharding: ``shard_by`` "tiles" (squares of ``shard_km`` km, default from the threshold),
@@ -131,8 +131,14 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     footbridges added, segments closed) change the network first (implies the adult profile
     unless one is given; not with sharding). ``join``: "street" (default) joins points to
     the nearest street front, "node" to the nearest node.
+    ``net`` may also be a :class:`~geo_app.workflows.shard_reads.NetworkFile` with a Dask
+    ``client``: each tile's task reads its own piece of it (plain walk graph, tiles only);
+    ``checks`` are then the point layers' datum checks, answered from those pieces, and
+    ``tiles_started`` the reads :func:`~geo_app.workflows.shard_reads.start` began.
     Returns a :class:`CoverageResult`.
     """
+    from geo_app.workflows.shard_reads import NetworkFile
+
     started = time.perf_counter()
     mode = isochrone_mode(isochrones)
     s = settings or DEFAULT
@@ -157,8 +163,15 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         profile = "adult"
     if profile is not None:
         speed_m_s = walker_profile(profile).flat_m_s
+    by_tiles = isinstance(net, NetworkFile)
+    if by_tiles and (client is None or profile is not None or shard_by not in (None, "tiles")
+                     or graph is not None):
+        raise ParameterError("a network read tile by tile needs a Dask client, tiles and the "
+                             "plain walk graph (no profile, edits or district shards)")
     say(0.05, "building the walk graph")
-    if graph is not None:
+    if by_tiles:
+        g = None
+    elif graph is not None:
         g = graph
     elif profile is not None:
         g = walk_graph_for(net, profile=profile, edits=edits, dem=dem)
@@ -169,7 +182,18 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     categories = list(dict.fromkeys([*(categories or []), *present]))
     limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type, settings=s)
     limits_s = {c: 60.0 * m for c, m in limits_min.items()}
-    if shard_by is None and shard_km is None:
+    if by_tiles:
+        from geo_app.workflows import shard_reads
+
+        shared = shard_reads.run(net, facilities, demand, client=client, side_km=shard_km,
+                                 categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
+                                 steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
+                                 mode=mode, join=join, dem=dem, checks=checks,
+                                 started=tiles_started,
+                                 progress=lambda f, m: say(0.1 + 0.6 * f, m))
+        parts, shard_note = shared.parts, shared.note
+        crs, n_nodes, n_edges = shared.crs, shared.n_nodes, shared.n_segments
+    elif shard_by is None and shard_km is None:
         parts = [local_part(g, facilities, demand, categories=categories, limits_s=limits_s,
                             speed_m_s=speed_m_s, max_snap_m=max_snap_m, mode=mode,
                             join=join, progress=lambda f, m: say(0.1 + 0.6 * f, m))]
@@ -181,15 +205,17 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                                      steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
                                      mode=mode, join=join, profile=profile,
                                      progress=lambda f, m: say(0.1 + 0.6 * f, m))
-    done = assemble(parts, facilities, demand, crs=g.crs, categories=categories,
+    if not by_tiles:
+        crs, n_nodes, n_edges = g.crs, g.n_nodes, g.n_edges
+    done = assemble(parts, facilities, demand, crs=crs, categories=categories,
                     limits_min=limits_min, zones=zones or {}, mode=mode, gap_cell_m=gap_cell_m,
                     max_snap_m=max_snap_m, progress=lambda f, m: say(0.7 + 0.3 * f, m))
     warnings.extend(done.warnings)
 
     info = {
         "run_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "network": net.source, "network_nodes": g.n_nodes, "network_edges": g.n_edges,
-        "metric_crs": g.crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
+        "network": net.source, "network_nodes": n_nodes, "network_edges": n_edges,
+        "metric_crs": crs, "speed_m_s": speed_m_s, "steps_speed_m_s": steps_speed_m_s,
         "max_snap_m": max_snap_m, "area_type": area_type, "isochrones": mode,
         "service_area_cell_m": "none" if done.area_cell_m is None else round(done.area_cell_m, 2),
         "shards": shard_note, "walker_profile": profile or "plain walk graph",
@@ -331,6 +357,7 @@ class CoverageInputs:
     zones: dict
     categories: list[str] | None  # the whole basket when facilities come from OSM tags
     sources: dict[str, str]
+    checks: tuple = ()  # datum checks left for the workers' pieces (network read by tiles)
 
 
 def load_inputs(network: str | Path, facilities: str | Path | None = None,
@@ -341,7 +368,8 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
                 facilities_datum: str | None = None,
                 demand_datum: str | None = None,
                 layers: Mapping[str, str] | None = None,
-                columns: Mapping[str, Mapping[str, str]] | None = None) -> CoverageInputs:
+                columns: Mapping[str, Mapping[str, str]] | None = None,
+                network_by_tiles: bool = False) -> CoverageInputs:
     """Read the inputs of a coverage run.
 
     ``facilities`` defaults to the OSM tags of the ``network`` file and ``demand`` to
@@ -353,7 +381,9 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
     ``demand``. Point files declared WGS-84 are checked against the network's streets for a
     GCJ-02/BD-09 shift, and for far outliers. Raises
     :class:`~layers.validate.LayerValidationError` (a ``ValueError``) naming the file
-    at fault.
+    at fault. ``network_by_tiles``: the network is not read here but named
+    (:class:`~geo_app.workflows.shard_reads.NetworkFile`) for a sharded run's workers to
+    read tile by tile; the shift checks wait for their pieces (``checks``).
     """
     from geo_app.workflows.input_checks import check_points, streets_of
     from layers.network import read_network
@@ -369,19 +399,30 @@ def load_inputs(network: str | Path, facilities: str | Path | None = None,
     datums = {"network": network_datum or datum, "facilities": facilities_datum or datum,
               "demand": demand_datum or datum}
     layers, columns = dict(layers or {}), dict(columns or {})
-    net = read_network(network, datum=datums["network"], layer=layers.get("network"))
+    if network_by_tiles:
+        from geo_app.workflows.shard_reads import NetworkFile
+
+        net = NetworkFile(str(network), datums["network"], layers.get("network"))
+    else:
+        net = read_network(network, datum=datums["network"], layer=layers.get("network"))
     fac = load_facilities(facilities, datum=datums["facilities"], category_map=category_map,
                           on_bad_rows=on_bad_rows, layer=layers.get("facilities"),
                           columns=columns.get("facilities") or None)
     dem = load_demand(demand, network=network, datum=datums["demand"], on_bad_rows=on_bad_rows,
                       layer=layers.get("demand"), columns=columns.get("demand") or None)
-    streets = streets_of(net)
+    checks = []
     for layer, path, what in ((fac, facilities, "facilities"), (dem, demand, "demand")):
-        check_points(layer, path, datums[what], what, streets=streets)
+        if network_by_tiles:
+            check_points(layer, path, datums[what], what, shift=False)
+            checks.append(lambda dist, layer=layer, path=path, what=what: check_points(
+                layer, path, datums[what], what, distances=dist, far=False))
+        else:
+            check_points(layer, path, datums[what], what, streets=streets_of(net))
     return CoverageInputs(
         net, fac, dem, study_zones(dem, townships=townships, township_name=township_name),
         list(load_basket()["category"]) if is_osm(facilities) else None,
-        {"network": str(network), "facilities": str(facilities), "demand": str(demand)})
+        {"network": str(network), "facilities": str(facilities), "demand": str(demand)},
+        tuple(checks))
 
 
 def check_datum_against(net, layer: gpd.GeoDataFrame, path, datum, what: str) -> None:
@@ -404,7 +445,7 @@ def run(inputs: CoverageInputs, *, minutes: float | None = None, speed_m_s: floa
     return run_coverage(inputs.network, inputs.facilities, inputs.demand, minutes=minutes,
                         area_type=area_type, speed_m_s=speed_m_s, zones=inputs.zones,
                         categories=inputs.categories, sources=inputs.sources,
-                        progress=progress, **options)
+                        progress=progress, checks=inputs.checks, **options)
 
 
 def summary_table(result: CoverageResult, lang: str = "zh") -> pd.DataFrame:

@@ -34,12 +34,15 @@ def streets_of(net) -> np.ndarray | None:
 
 def check_points(layer: gpd.GeoDataFrame, spec, datum, what: str, *,
                  streets: np.ndarray | None = None, option: str | None = None,
-                 settings: Settings | None = None) -> list[str]:
+                 settings: Settings | None = None, distances=None,
+                 far: bool = True, shift: bool = True) -> list[str]:
     """Check a point layer read from the file ``spec`` in ``datum``: a likely GCJ-02/BD-09
     shift (against ``streets`` when the command has a network, else against the districts
     when the file names each point's district) and points farther than
-    ``settings.far_points_km`` from the bulk. ``what`` names the input (``facilities``,
-    ``sites`` …); the shift warning names ``option`` (default ``--<what>-datum``).
+    ``settings.far_points_km`` from the bulk (``shift``/``far`` False: not that one). ``what`` names
+    the input (``facilities``, ``sites`` …); the shift warning names ``option`` (default
+    ``--<what>-datum``). ``distances(lon, lat, lat0)`` may give the street distances
+    instead of ``streets`` (a sharded run's workers, see :mod:`geo_app.workflows.shard_reads`).
     Returns the warnings' texts."""
     from layers.crs import warn_if_far
     from layers.datum_check import check_point_datum
@@ -48,6 +51,6 @@ def check_points(layer: gpd.GeoDataFrame, spec, datum, what: str, *,
         return []
     s = settings or DEFAULT
     found = [check_point_datum(layer, str(spec), datum, option=option or f"--{what}-datum",
-                               streets=streets),
-             warn_if_far(layer, str(spec), s.far_points_km)]
+                               streets=streets, distances=distances) if shift else None,
+             warn_if_far(layer, str(spec), s.far_points_km) if far else None]
     return [t for t in found if t]

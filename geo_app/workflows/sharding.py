@@ -258,6 +258,42 @@ def dask_client(scheduler: str | None):
                 cluster.close()
 
 
+def warm_up() -> None:
+    """Import the modules a coverage task runs (on a worker, before its first task)."""
+    import geo_app.workflows.coverage_steps  # noqa: F401
+    import geo_app.workflows.graphs  # noqa: F401
+    import geo_app.workflows.shard_reads  # noqa: F401
+    import layers.network  # noqa: F401
+    import layers.userfile  # noqa: F401
+
+
+@contextmanager
+def client_starting(scheduler: str | None):
+    """:func:`dask_client`, started in the background while this process reads its inputs:
+    yields a function that waits for the client (None without a scheduler)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not scheduler:
+        yield lambda: None
+        return
+    def start():
+        client = client_for(scheduler)
+        client.run(warm_up)  # the workers import what the tasks need meanwhile
+        return client
+
+    with ThreadPoolExecutor(1) as pool:
+        started = pool.submit(start)
+        try:
+            yield started.result
+        finally:
+            client = started.result() if started.exception() is None else None
+            if client is not None:
+                cluster = getattr(client, "cluster", None)
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,
                max_snap_m: float, progress: Callable | None = None, **task) -> list[Part]:
     """Every shard's part, on the Dask ``client`` (or here, one after another)."""

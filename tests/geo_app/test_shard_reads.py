@@ -1,0 +1,125 @@
+"""Sharded coverage whose Dask workers read their own tiles of the network file: the same
+result as one process reading it whole, the same datum warnings, and clear refusals."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo_app.workflows import shard_reads
+from geo_app.workflows.coverage import load_inputs, run
+from tests.geo_app.test_sharding import assert_same
+
+
+@pytest.fixture(scope="module")
+def helsinki_files(helsinki_inputs, tmp_path_factory):
+    """The Helsinki sample as a planner's files: centre-lines (GeoPackage), facilities and
+    residents (CSV)."""
+    tmp = tmp_path_factory.mktemp("shared")
+    e = helsinki_inputs.network.edges
+    e[["highway", "geometry"]].to_file(tmp / "streets.gpkg", driver="GPKG")
+    for name, layer in (("facilities", helsinki_inputs.facilities),
+                        ("demand", helsinki_inputs.demand)):
+        pts = layer.geometry.values
+        frame = pd.DataFrame(layer.drop(columns="geometry")).assign(
+            lon=shapely.get_x(pts), lat=shapely.get_y(pts))
+        keep = ["lon", "lat", *(["category", "name"] if name == "facilities" else
+                                ["population"])]
+        frame[keep].to_csv(tmp / f"{name}.csv", index=False)
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def client():
+    from geo_app.workflows.sharding import client_for
+
+    c = client_for("local:2")
+    yield c
+    cluster = c.cluster
+    c.close()
+    cluster.close()
+
+
+def _inputs(files, by_tiles):
+    return load_inputs(files / "streets.gpkg", files / "facilities.csv", files / "demand.csv",
+                       network_by_tiles=by_tiles)
+
+
+@pytest.mark.parametrize("km", [0.7, 1.2])
+def test_workers_reading_tiles_equal_the_single_run(helsinki_files, client, km):
+    single = run(_inputs(helsinki_files, False), isochrones="category")
+    shared_inputs = _inputs(helsinki_files, True)
+    assert isinstance(shared_inputs.network, shard_reads.NetworkFile)
+    shared = run(shared_inputs, isochrones="category", shard_by="tiles", shard_km=km,
+                 client=client)
+    note = shared.info("shards")
+    assert "read by the workers from streets.gpkg" in note and int(note.split()[0]) > 1
+    assert shared.info("metric_crs") == single.info("metric_crs")
+    assert shared.info("network_nodes") == single.info("network_nodes")
+    assert_same(single, shared)
+
+
+def test_a_tile_box_owns_each_point_once():
+    rng = np.random.default_rng(3)
+    lon, lat = rng.uniform(106.2, 106.9, 50_000), rng.uniform(29.3, 29.9, 50_000)
+    lon[:4], lat[:4] = [106.2, 106.9, 106.2, 106.9], [29.3, 29.9, 29.9, 29.3]  # the corners
+    grid = shard_reads.plan_grid((106.2, 29.3, 106.9, 29.9), 7.0)
+    own = grid.owner(lon, lat)
+    assert (own >= 0).all() and own.max() < grid.nx * grid.ny
+    for k in np.unique(own)[:20]:
+        x0, y0, x1, y1 = grid.box(k)
+        inside = (lon >= x0) & (lon < x1) & (lat >= y0) & (lat < y1)
+        np.testing.assert_array_equal(inside, own == k)
+    # a 1 km halo is at least 1 km on the ground every way
+    x0, y0, x1, y1 = grid.box(0)
+    gx0, gy0, gx1, gy1 = shard_reads.grown(grid.box(0), 1000.0)
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    assert geod.inv(x0, y1, gx0, y1)[2] >= 1000 and geod.inv(x0, y0, x0, gy0)[2] >= 1000
+
+
+def test_datum_shift_found_from_the_workers_pieces(tmp_path, client):
+    """A GCJ-02 facility file declared WGS-84 on a Chongqing grid: both runs warn the same."""
+    from layers.coords import wgs84_to_gcj02
+    from layers.datum_check import DatumShiftWarning
+
+    lon0, lat0, step, n = 106.50, 29.50, 0.0015, 30
+    lines = [shapely.LineString([(lon0 + j * step, lat0 + i * step) for j in range(n)])
+             for i in range(n)] + \
+            [shapely.LineString([(lon0 + i * step, lat0 + j * step) for j in range(n)])
+             for i in range(n)]
+    gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines,
+                     crs=4326).to_file(tmp_path / "streets.gpkg", driver="GPKG")
+    rng = np.random.default_rng(2)
+    span = (n - 1) * step
+    # facilities on the streets, written shifted into GCJ-02
+    on = rng.integers(0, n, 60)
+    flon, flat = lon0 + on * step, lat0 + rng.uniform(0, span, 60)
+    glon, glat = wgs84_to_gcj02(flon, flat)
+    pd.DataFrame({"lon": glon, "lat": glat, "category": "clinic",
+                  "name": [f"c{k}" for k in range(60)]}).to_csv(tmp_path / "facilities.csv",
+                                                               index=False)
+    pd.DataFrame({"lon": lon0 + rng.uniform(0, span, 500), "lat": lat0 + rng.uniform(0, span, 500),
+                  "population": 10}).to_csv(tmp_path / "demand.csv", index=False)
+    with pytest.warns(DatumShiftWarning, match="--facilities-datum gcj02") as one:
+        _inputs(tmp_path, False)
+    shared_inputs = _inputs(tmp_path, True)
+    with pytest.warns(DatumShiftWarning, match="--facilities-datum gcj02") as many:
+        run(shared_inputs, isochrones="none", shard_by="tiles", shard_km=1.5, client=client)
+    assert [str(w.message) for w in one if w.category is DatumShiftWarning] == \
+        [str(w.message) for w in many if w.category is DatumShiftWarning]
+
+
+def test_shared_reads_need_a_readable_file_and_a_cluster(helsinki_files, cli, tmp_path):
+    common = ("--facilities", helsinki_files / "facilities.csv", "--demand",
+              helsinki_files / "demand.csv", "--minutes", 10, "--out", tmp_path / "x.gpkg")
+    r = cli.run("coverage", "--network", helsinki_files / "streets.gpkg", *common,
+                "--shard-inputs", "shared")
+    assert r.returncode == 2 and "--shard-inputs shared needs --scheduler" in r.stderr
+    r = cli.run("coverage", "--network", helsinki_files / "streets.gpkg", *common,
+                "--shard-inputs", "shared", "--scheduler", "local:1", "--profile", "elderly")
+    assert r.returncode == 2 and "use --shard-inputs scatter" in r.stderr
