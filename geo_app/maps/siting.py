@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import json
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 
 from geo_app.labels import facility_label, t
 from geo_app.maps.base import (
@@ -31,10 +34,10 @@ from geo_app.maps.base import (
 
 _BEFORE, _NEW = "#4393c3", "#1a9850"  # residents covered by existing facilities / newly
 _SITE, _CATCHMENT, _EXISTING, _CANDIDATE = "#54278f", "#807dba", "#252525", "#a6761d"
-from geo_app.workflows.siting import STATUS_KEYS as _STATUS_KEYS  # noqa: E402
+from geo_app.workflows.siting import STATUS_KEYS as _STATUS_KEYS
 
 
-def _status_points_layer(m: folium.Map, run, status: np.ndarray, lang: str) -> None:
+def _status_points_layer(m, run, status: np.ndarray, lang: str) -> None:
     d = run.demand
     props = pd.DataFrame({"k": status,
                           "coverage_status": [t(_STATUS_KEYS[k], lang) for k in status],
@@ -47,7 +50,7 @@ def _status_points_layer(m: folium.Map, run, status: np.ndarray, lang: str) -> N
                                                   fill=True)).add_to(m)
 
 
-def _status_cells_layer(m: folium.Map, cells: gpd.GeoDataFrame, lang: str) -> None:
+def _status_cells_layer(m, cells: gpd.GeoDataFrame, lang: str) -> None:
     """Residents summed into grid cells, each coloured by the status most of its residents have."""
     before, new = cells["covered_before"].to_numpy(), cells["newly_covered"].to_numpy()
     cls = np.argmax(np.column_stack([before, new, 1 - before - new]), axis=1)
@@ -61,6 +64,18 @@ def _status_cells_layer(m: folium.Map, cells: gpd.GeoDataFrame, lang: str) -> No
                  ["covered_before", "newly_covered", "population", "points"], lang).add_to(m)
 
 
+def _names(names: pd.Series, lang: str) -> list[str]:
+    """Site names for tooltips: generated ones in words, the user's escaped."""
+    from geo_app.workflows.proposals import site_name
+
+    return _escaped(pd.Series([site_name(n, lang) for n in names.fillna("")], dtype=object))
+
+
+def _whole(v: float) -> str:
+    """Persons as a whole number with separators, never "-0"."""
+    return f"{round(float(v)):,}" if np.isfinite(v) else ""
+
+
 def _site_icon(number: int) -> dict:
     """``L.divIcon`` options of a proposed site: a disc with its order number."""
     return {"className": "cq-site", "iconSize": [24, 24],
@@ -70,20 +85,13 @@ def _site_icon(number: int) -> dict:
 
 
 def _sites_layers(m: folium.Map, view, lang: str) -> None:
-    run, table, catchments = view.run, view.evaluation.sites, view.catchments
+    _catchments_layer(m, view, lang)
+    run, table = view.run, view.evaluation.sites
     sites = [int(s) for s in table["site"]]
     c = run.candidates.iloc[sites]
-    names = _escaped(c["name"]) if "name" in c.columns else [str(s) for s in sites]
-    minutes = run.threshold_s / 60
-    props = pd.DataFrame({"order": np.arange(1, len(sites) + 1), "name": names,
-                          "area_km2": [f"{a / 1e6:.2f}" for a in catchments.area]})
-    style = {"color": _CATCHMENT, "weight": 1.5, "fillColor": _CATCHMENT, "fillOpacity": 0.1}
-    shapes = shapely.simplify(catchments.to_crs(4326).values, 2e-5)  # ~2 m: display only
-    _plain_layer(_features(props, shapes, 5), style,
-                 f"{t('catchments', lang)} ({minutes:g} {t('minutes_unit', lang)})",
-                 list(props.columns), lang).add_to(m)
+    names = _names(c["name"], lang) if "name" in c.columns else [str(s) for s in sites]
     props = pd.DataFrame({"k": np.arange(len(sites)), "order": np.arange(1, len(sites) + 1),
-                          "name": names, **{col: [_fmt_int(v) for v in table[col]]
+                          "name": names, **{col: [_whole(v) for v in table[col]]
                                             for col in ("gain_alone", "unique_gain", "overlap")}})
     # clicks on a site reach the map (and the app, which removes the site)
     icons = [_site_icon(i + 1) for i in range(len(sites))]
@@ -93,9 +101,23 @@ def _sites_layers(m: folium.Map, view, lang: str) -> None:
                  marker=folium.Marker(icon=folium.DivIcon(), bubbling_mouse_events=True)).add_to(m)
 
 
+def _catchments_layer(m, view, lang: str) -> None:
+    run, catchments = view.run, view.catchments
+    sites = [int(s) for s in view.evaluation.sites["site"]]
+    c = run.candidates.iloc[sites]
+    names = _names(c["name"], lang) if "name" in c.columns else [str(s) for s in sites]
+    props = pd.DataFrame({"order": np.arange(1, len(sites) + 1), "name": names,
+                          "area_km2": [f"{a / 1e6:.2f}" for a in catchments.area]})
+    style = {"color": _CATCHMENT, "weight": 1.5, "fillColor": _CATCHMENT, "fillOpacity": 0.1}
+    shapes = shapely.simplify(catchments.to_crs(4326).values, 2e-5)  # ~2 m: display only
+    _plain_layer(_features(props, shapes, 5), style,
+                 f"{t('catchments', lang)} ({run.threshold_s / 60:g} {t('minutes_unit', lang)})",
+                 list(props.columns), lang).add_to(m)
+
+
 def _candidates_layer(m: folium.Map, run, lang: str) -> None:
     c = run.candidates
-    props = pd.DataFrame({"name": _escaped(c["name"]) if "name" in c.columns else "",
+    props = pd.DataFrame({"name": _names(c["name"], lang) if "name" in c.columns else "",
                           "snap_m": [_fmt_int(v) for v in run.cand_snap.dist_m]})
     data = _features(props, c.geometry.values)
     folium.GeoJson(data, name=f"{t('candidates', lang)} ({len(c):,})", show=False,
@@ -147,4 +169,136 @@ def siting_map(view, *, lang: str = "zh", tiles: str = "blank",
     if not compact:
         Legend(t("coverage_status", lang), rows).add_to(m)
     finish_map(m, run.demand.total_bounds, collapsed=compact)
+    return m
+
+
+# ---------------------------------------------------------------- editing in the app
+# The app's editing map is drawn once (the base below) and its changing layers travel as
+# feature groups (streamlit-folium's ``feature_group_to_add``), so the frame never reloads.
+# A click, a site clicked or a dragged site is sent to the app at once as
+# {"kind": "click"|"remove"|"move", "lat", "lng", "site", "id"} (``id`` differs every time).
+
+class _EditEvents(MacroElement):
+    """The map's clicks sent to the app (in a page without the app they do nothing)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+window.cqEdit = function (v) {
+    v.id = Date.now() + "-" + Math.random();
+    if (window.Streamlit) { window.Streamlit.setComponentValue(v); }
+};
+{{ this._parent.get_name() }}.on("click", function (e) {
+    window.cqEdit({kind: "click", lat: e.latlng.lat, lng: e.latlng.lng});
+});
+{% endmacro %}""")
+
+
+class _EditableSites(MacroElement):
+    """Proposed sites as numbered markers: a click removes one, dragging moves it."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function () {
+    var group = {{ this._parent.get_name() }};
+    var sites = {{ this.sites }};
+    sites.forEach(function (s) {
+        var mk = L.marker([s.lat, s.lng], {icon: L.divIcon(s.icon), draggable: true,
+                                           bubblingMouseEvents: false});
+        mk.bindTooltip(s.tip, {sticky: true});
+        mk.on("click", function (e) {
+            L.DomEvent.stop(e);
+            if (window.cqEdit) window.cqEdit({kind: "remove", site: s.site, lat: s.lat, lng: s.lng});
+        });
+        mk.on("dragend", function (e) {
+            var p = e.target.getLatLng();
+            if (window.cqEdit) window.cqEdit({kind: "move", site: s.site, lat: p.lat, lng: p.lng});
+        });
+        mk.addTo(group);
+    });
+})();
+{% endmacro %}""")
+
+    def __init__(self, sites: list[dict]):
+        super().__init__()
+        self._name = "EditableSites"
+        self.sites = json.dumps(sites, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _site_tip(row: dict, lang: str) -> str:
+    return "<br>".join(f"<b>{html.escape(t(k, lang))}</b>: {row[k]}"
+                       for k in ("order", "name", "gain_alone", "unique_gain", "overlap"))
+
+
+def edit_base_map(run, *, lang: str = "zh", tiles: str = "blank",
+                  existing: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """The parts of the editing map that stay while a proposal is edited: base layers, the
+    run's candidates, ``existing`` facilities, the legend, the view and the click events.
+    Pass the run as solved (not one grown by clicks), so that the map stays the same."""
+    m = new_map(tiles, lang, "100%", prefer_canvas=len(run.demand) > CANVAS_ABOVE, zoom_snap=0.25)
+    _candidates_layer(m, run, lang)
+    if existing is not None and len(existing):
+        _existing_layer(m, existing, lang)
+    rows = [(c, t(k, lang)) for c, k in zip((_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK),
+                                             _STATUS_KEYS)]
+    rows += [(_SITE, t("proposed_sites", lang)), (_CATCHMENT, t("catchments", lang)),
+             (_CANDIDATE, t("candidates", lang))]
+    if existing is not None and len(existing):
+        rows.append((_EXISTING, t("existing", lang)))
+    Legend(t("coverage_status", lang), rows).add_to(m)
+    _EditEvents().add_to(m)
+    west, south, east, north = run.demand.total_bounds
+    m.fit_bounds([[south, west], [north, east]])
+    return m
+
+
+def edit_layers(view, lang: str = "zh") -> list[folium.FeatureGroup]:
+    """The layers of the proposal as it stands, as feature groups: residents by coverage
+    status (or grid cells), catchments, and the sites (numbered, draggable)."""
+    run = view.run
+    residents = folium.FeatureGroup(name=html.escape(
+        f"{t('site_grid', lang)} ({len(view.cells):,} × {GRID_CELL_M:g} m)" if view.cells is not None
+        else f"{t('site_demand', lang)} ({len(run.demand):,})"))
+    if view.cells is not None:
+        _status_cells_layer(residents, view.cells, lang)
+    else:
+        _status_points_layer(residents, run, view.status, lang)
+    table = view.evaluation.sites
+    sites = [int(s) for s in table["site"]]
+    catchments = folium.FeatureGroup(name=html.escape(
+        f"{t('catchments', lang)} ({run.threshold_s / 60:g} {t('minutes_unit', lang)})"))
+    if sites:
+        _catchments_layer(catchments, view, lang)
+    c = run.candidates.iloc[sites]
+    names = _names(c["name"], lang) if "name" in c.columns else [str(s) for s in sites]
+    rows = [{"site": s, "lat": float(p.y), "lng": float(p.x), "icon": _site_icon(i + 1),
+             "tip": _site_tip({"order": i + 1, "name": name,
+                               **{k: _whole(table[k].iloc[i])
+                                  for k in ("gain_alone", "unique_gain", "overlap")}}, lang)}
+            for i, (s, p, name) in enumerate(zip(sites, c.geometry.values, names))]
+    marks = folium.FeatureGroup(name=html.escape(f"{t('proposed_sites', lang)} ({len(sites)})"))
+    _EditableSites(rows).add_to(marks)
+    return [residents, catchments, marks]
+
+
+# ---------------------------------------------------------------- two scenarios compared
+_SIDES = (("a", "#d95f02", "cmp_only_a"), ("b", "#1b9e77", "cmp_only_b"),
+          ("both", "#7570b3", "cmp_in_both"))
+
+
+def difference_map(sites: gpd.GeoDataFrame, *, names: tuple[str, str], lang: str = "zh",
+                   tiles: str = "blank", height: str = "100%") -> folium.Map:
+    """Sites of two scenarios by where they are: only in A, only in B, in both
+    (:func:`geo_app.workflows.scenario_compare.sites_difference`); ``names`` of A and B."""
+    m = new_map(tiles, lang, height)
+    labels = {k: t(key, lang).format(a=names[0], b=names[1]) for k, _, key in _SIDES}
+    styles = [_facility_icon(colour, 14) | {"className": f"cq-diff-{k}"} for k, colour, _ in _SIDES]
+    for i, (k, _, _) in enumerate(_SIDES):
+        part = sites[sites["side"] == k]
+        props = pd.DataFrame({"k": np.full(len(part), i), "name": _escaped(part["name"]),
+                              "cmp_side": html.escape(labels[k])})
+        _class_layer(_features(props, part.geometry.values), styles,
+                     f"{labels[k]} ({len(part)})", ["name", "cmp_side"], lang,
+                     marker=folium.Marker(icon=folium.DivIcon())).add_to(m)
+    Legend(t("cmp_sites", lang), [(c, labels[k]) for k, c, _ in _SIDES]).add_to(m)
+    b = sites.total_bounds if len(sites) else np.array([106.4, 29.4, 106.7, 29.7])
+    pad = 0.005
+    finish_map(m, [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad], collapsed=True)
     return m

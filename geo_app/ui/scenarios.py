@@ -18,10 +18,10 @@ from geo_app.io.project import (
     save_scenario,
 )
 from geo_app.labels import t
-from geo_app.ui.common import LOAD_ERRORS, L, show_error, show_map, study_area
+from geo_app.ui.common import LOAD_ERRORS, L, show_error, study_area
 from geo_app.ui.served import local_time, md, settings, store
 from geo_app.workflows.inputs import hide_paths
-from geo_app.workflows.proposals import proposal_sites, summary_rows
+from geo_app.workflows.proposals import proposal_sites, proposal_summary
 
 # widget keys of the siting page and the parameter each one sets
 WIDGETS = {"site_objective": "objective", "site_n": "n_sites", "site_minutes": "minutes",
@@ -120,7 +120,22 @@ def _saved_params(params: dict) -> dict:
     return {k: hide_paths(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
-def save_current(state: dict, summary: pd.DataFrame) -> None:
+def by_category(state: dict, sites: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """Coverage before and after by facility category, for the comparison (None when the
+    inputs cannot give it: the scenario is saved without it)."""
+    from geo_app.workflows.before_after import coverage_before_after
+
+    key = (tuple(state["proposal"]), len(state["run"].candidates))
+    made = state.get("report_extras", {}).get(key)  # a report asked for made it already
+    if made is not None:
+        return made["before_after"]
+    try:
+        return coverage_before_after(state["inputs"], sites, graph=state["run"].graph)
+    except LOAD_ERRORS:
+        return None
+
+
+def save_current(state: dict) -> None:
     """Save the proposal as it stands, under the name typed (or a numbered default)."""
     lang = L()
     path = project_path()
@@ -129,26 +144,33 @@ def save_current(state: dict, summary: pd.DataFrame) -> None:
         name = st.session_state.get("site_scenario_name", "").strip() or \
             f"{t('scenario', lang)} {len(known) + 1}"
         run, result, proposal = state["run"], state["result"], list(state["proposal"])
+        summary = proposal_summary(run, result, proposal, state["params"]["objective"])
         sites = proposal_sites(run, result, proposal)
         area = study_area()
         params = {**_saved_params(state["params"]), "study_area": area.to_geojson()}
+        tables = {"summary": summary}
+        cats = by_category(state, sites)
+        if cats is not None:
+            tables["by_category"] = cats
         save_scenario(path, Scenario(name=name, kind="siting", params=params, sites=sites,
-                                     tables={"summary": summary}))
+                                     tables=tables))
     except LOAD_ERRORS as exc:
         st.session_state["site_saved"] = ("error", hide_paths(str(exc)))
         return
     st.session_state.setdefault("site_runs", {})[name] = (run, state["existing"], proposal)
     st.session_state["site_scenario_name"] = ""
     st.session_state["site_saved"] = ("ok", name)
+    state["saved"] = tuple(proposal)
+    state["reopened"] = None
 
 
-def scenario_form(state: dict, summary: pd.DataFrame) -> None:
+def scenario_form(state: dict) -> None:
     lang = L()
     cols = st.columns([3, 1], vertical_alignment="bottom")
     cols[0].text_input(t("scenario_name", lang), key="site_scenario_name",
                        placeholder=t("scenario", lang))
     cols[1].button(t("save_scenario", lang), key="site_save", on_click=save_current,
-                   args=(state, summary))
+                   args=(state,))
     done = st.session_state.pop("site_saved", None)
     if done and done[0] == "ok":
         st.success(f"{t('saved', lang)}: {md(done[1])}")
@@ -195,7 +217,8 @@ def saved_panel(tiles: str) -> None:
         st.caption(t("no_scenarios", lang))
         return
     shown = table.assign(created=[local_time(v) for v in table["created"]],
-                         updated=[local_time(v) for v in table["updated"]])
+                         updated=[local_time(v) for v in table["updated"]],
+                         kind=[t(str(k), lang) for k in table["kind"]])
     st.dataframe(shown.rename(columns={c: t(f"sc_{c}", lang) for c in shown.columns}),
                  width="stretch", hide_index=True)
     names = list(table["name"])
@@ -208,35 +231,21 @@ def saved_panel(tiles: str) -> None:
     if len(names) < 2:
         st.caption(t("need_two", lang))
         return
-    for col, side, index in zip(st.columns(2), ("left", "right"), (len(names) - 2, len(names) - 1)):
-        with col:
-            name = st.selectbox(t(side, lang), names, index=index, key=f"site_cmp_{side}")
-            compare_one(path, name, tiles, side)
-
-
-def compare_one(path: str, name: str, tiles: str, side: str) -> None:
-    lang = L()
+    picks = st.columns(2)
+    chosen = [picks[i].selectbox(t(label, lang), names, index=index, key=f"site_cmp_{side}")
+              for i, (side, label, index) in enumerate((("left", "cmp_pick_a", len(names) - 2),
+                                                        ("right", "cmp_pick_b", len(names) - 1)))]
     try:
-        sc = load_scenario(path, name)
+        a, b = (load_scenario(path, n) for n in chosen)
     except LOAD_ERRORS as exc:
         show_error(exc)
         return
-    p = sc.params
-    st.caption(" · ".join(f"{t(k, lang)}: {t(hide_paths(str(p.get(k))), lang)}" for k in
-                          ("objective", "n_sites", "minutes", "candidates")))
-    if "summary" in sc.tables:
-        st.table(summary_rows(sc.tables["summary"], lang), hide_index=True)
-    kept = st.session_state.get("site_runs", {}).get(name)
-    if kept is not None:
-        from geo_app.maps.siting import siting_map
-        from geo_app.workflows.siting import siting_view
+    from geo_app.ui.scenario_compare import compare_both, compare_one
 
-        run, existing, proposal = kept
-        m = siting_map(siting_view(run, proposal), existing=existing, lang=lang, tiles=tiles,
-                       compact=True)
-    else:  # saved in an earlier session: the sites, without recomputing coverage
-        m = sites_only_map(sc.sites, lang, tiles)
-    show_map(m, None, f"site_cmp_map_{side}", height=380)
+    for col, sc, side in zip(st.columns(2), (a, b), ("left", "right")):
+        with col:
+            compare_one(sc, tiles, side)
+    compare_both(a, b, tiles)
 
 
 def sites_only_map(sites: gpd.GeoDataFrame, lang: str, tiles: str):

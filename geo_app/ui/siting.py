@@ -5,11 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from geo_app.io.export import geojson_bytes
-from geo_app.io.render import find_chromium, html_to_png
-from geo_app.io.report import proposal_report_html, proposal_report_pdf, proposal_zip_bytes
 from geo_app.labels import facility_label, t
-from geo_app.maps.siting import siting_map
 from geo_app.ui.assets import upload_types
 from geo_app.ui.common import (
     LOAD_ERRORS,
@@ -19,34 +15,41 @@ from geo_app.ui.common import (
     reach_m,
     saved_upload,
     show_error,
-    show_map,
     study_inputs,
     tiles_choice,
 )
-from geo_app.ui.scenarios import saved_panel, scenario_form
-from geo_app.ui.served import heavy_run, md, show_refused
+from geo_app.ui.proposal_editor import proposal_editor
+from geo_app.ui.scenarios import WIDGETS, saved_panel, scenario_form
+from geo_app.ui.served import heavy_run, show_refused
 from geo_app.workflows import runs
-from geo_app.workflows.before_after import coverage_before_after
 from geo_app.workflows.coverage import to_metres
-from geo_app.workflows.proposals import (
-    add_candidate_points,
-    proposal_sites,
-    proposal_summary,
-    sites_table,
-    summary_rows,
-    toggle_site,
-)
-from geo_app.workflows.siting import (
-    OBJECTIVES,
-    evaluate,
-    existing_of,
-    prepare_run,
-    siting_view,
-    solve,
-)
+from geo_app.workflows.proposals import add_candidate_points
+from geo_app.workflows.siting import OBJECTIVES, existing_of, prepare_run, solve
 
 KEPT_RUNS = 3  # prepared siting runs kept in the session, newest last
 PREPARE_KEYS = ("network", "facilities", "demand", "datum", "category", "candidates", "minutes")
+
+
+KEPT = "site_kept"  # the siting widgets' values, kept while the page is away (not widget keys)
+DEFAULTS = {"site_cand": "grid", "site_spacing": 200.0, "site_objective": "mclp", "site_n": 5,
+            "site_target": 0.9, "site_minutes": 15.0, "site_capacity": None,
+            "site_time_limit": 10.0}
+
+
+def remember(key: str, default=None) -> None:
+    """Give widget ``key`` its kept value (or ``default``) when the page comes back: Streamlit
+    forgets a widget's value while its page is not shown."""
+    kept = st.session_state.setdefault(KEPT, {})
+    if key not in st.session_state:
+        st.session_state[key] = kept.get(key, DEFAULTS.get(key, default))
+
+
+def keep(*keys: str) -> None:
+    """Copy the widgets' values to the kept ones (after the widgets are drawn)."""
+    kept = st.session_state.setdefault(KEPT, {})
+    for key in keys:
+        if key in st.session_state:
+            kept[key] = st.session_state[key]
 
 
 def siting_parameters(inputs, datum: str) -> dict | None:
@@ -54,9 +57,12 @@ def siting_parameters(inputs, datum: str) -> dict | None:
     lang = L()
     cats = sorted(inputs.facilities["category"].astype(str).unique())
     options = ["", *cats]
+    for key in DEFAULTS:
+        remember(key)
+    remember("site_category", "community_service" if "community_service" in cats else "")
     if st.session_state.get("site_category") not in options:
-        default = "community_service" if "community_service" in cats else ""
-        st.session_state["site_category"] = default
+        st.session_state["site_category"] = ("community_service" if "community_service" in cats
+                                             else "")
     category = st.sidebar.selectbox(
         t("existing_category", lang), options, key="site_category",
         format_func=lambda c: facility_label(c, lang) if c else t("no_existing", lang))
@@ -65,8 +71,7 @@ def siting_parameters(inputs, datum: str) -> dict | None:
                               format_func=lambda k: t(f"cand_{k}", lang), key="site_cand")
     if source == "grid":
         spacing = st.sidebar.number_input(t("grid_spacing", lang), min_value=50.0,
-                                          max_value=5000.0, value=200.0, step=50.0,
-                                          key="site_spacing")
+                                          max_value=5000.0, step=50.0, key="site_spacing")
         candidates = f"grid:{spacing:g}"
     elif source == "osm":
         candidates = "osm"
@@ -77,6 +82,7 @@ def siting_parameters(inputs, datum: str) -> dict | None:
         candidates = saved_upload("candidates", f) if f is not None else \
             data_choice().get("candidates")
         if candidates is None:
+            keep("site_category", "site_cand")
             if f is None:
                 st.info(t("need_candidates", lang))
             return None
@@ -85,19 +91,19 @@ def siting_parameters(inputs, datum: str) -> dict | None:
     params = {**inputs.sources, "datum": datum, "category": category, "candidates": candidates,
               "objective": objective,
               "n_sites": int(st.sidebar.number_input(t("n_sites", lang), min_value=1,
-                                                     max_value=500, value=5, key="site_n"))}
+                                                     max_value=500, key="site_n"))}
     if objective == "cover":
-        params["target_share"] = st.sidebar.slider(t("target_share", lang), 0.05, 1.0, 0.9,
+        params["target_share"] = st.sidebar.slider(t("target_share", lang), 0.05, 1.0,
                                                    step=0.05, key="site_target")
     params["minutes"] = st.sidebar.number_input(t("minutes", lang), min_value=1.0,
-                                                max_value=120.0, value=15.0, step=5.0,
-                                                key="site_minutes")
+                                                max_value=120.0, step=5.0, key="site_minutes")
     if objective == "mclp":
         params["capacity"] = st.sidebar.number_input(t("capacity", lang), min_value=1.0,
-                                                     value=None, step=500.0, key="site_capacity")
+                                                     step=500.0, key="site_capacity")
     params["time_limit"] = st.sidebar.number_input(t("time_limit", lang), min_value=1.0,
-                                                   max_value=600.0, value=10.0, step=5.0,
+                                                   max_value=600.0, step=5.0,
                                                    key="site_time_limit")
+    keep("site_category", *DEFAULTS)
     return params
 
 
@@ -129,10 +135,20 @@ def run_siting(inputs, params: dict) -> None:
         return
     finally:
         slot.empty()
+    old = st.session_state.get("site_state")
+    if old is not None and unsaved_edits(old):  # never dropped silently: kept, and said so
+        st.session_state["site_kept_proposal"] = old
     st.session_state["site_state"] = {
-        "params": params, "run": run, "result": result, "proposal": list(result.sites),
-        "existing": existing_of(inputs, params["category"]), "message": None,
-        "inputs": inputs}
+        "params": params, "run": run, "run0": run, "result": result,
+        "proposal": list(result.sites), "existing": existing_of(inputs, params["category"]),
+        "message": None, "inputs": inputs, "undo": [], "redo": []}
+
+
+def unsaved_edits(state: dict) -> bool:
+    """Whether the proposal was edited by hand and not saved as it stands."""
+    proposal = [int(s) for s in state["proposal"]]
+    edited = sorted(proposal) != sorted(int(s) for s in state["result"].sites)
+    return edited and tuple(proposal) != state.get("saved")
 
 
 def siting_need(inputs, params: dict) -> int:
@@ -143,102 +159,6 @@ def siting_need(inputs, params: dict) -> int:
          else runs.UNCOUNTED_CANDIDATES)
     return runs.siting_bytes(len(inputs.network.edges), int(n), len(inputs.demand),
                              params["minutes"] * 60 * 1.2, km2)
-
-
-def apply_click(state: dict, map_value: dict | None) -> None:
-    """Add or remove a site where the map was clicked (``map_value``: what st_folium reported)."""
-    lang = L()
-    click = (map_value or {}).get("last_clicked")
-    if not click:
-        return
-    before = evaluate(state["run"], state["proposal"]).newly_covered
-    try:
-        done = toggle_site(state["proposal"], state["run"], click["lng"], click["lat"],
-                           prefix=t("added_prefix", lang))
-    except ValueError as exc:
-        state["message"] = ("warning", f"{t('click_error', lang)}: {md(exc)}")
-        return
-    state.update(proposal=done.proposal, run=done.run)
-    after = evaluate(done.run, done.proposal).newly_covered
-    name = done.run.candidates["name"].iloc[done.site]
-    state["message"] = ("success", f"{t('site_' + done.action, lang)} {md(name)} · "
-                                   f"{t('newly_covered', lang)} {before:,.0f} → {after:,.0f} "
-                                   f"({after - before:+,.0f})")
-
-
-def show_proposal(state: dict, tiles: str, map_value: dict | None) -> None:
-    lang = L()
-    apply_click(state, map_value)
-    run, result, proposal, params = (state[k] for k in ("run", "result", "proposal", "params"))
-    view = siting_view(run, proposal)
-    ev = view.evaluation
-    st.caption(t("click_hint", lang))
-    if state["message"]:
-        getattr(st, state["message"][0])(state["message"][1])
-    standalone = show_map(siting_map(view, existing=state["existing"],
-                                     lang=lang, tiles=tiles),
-                          "siting_map.html", "site_map", returned_objects=("last_clicked",))
-    st.caption(f"{t('eval_time', lang)} {1000 * ev.seconds:.1f} ms")
-
-    st.subheader(t("site_summary", lang))
-    summary = proposal_summary(run, result, proposal, params["objective"])
-    row, solver = summary.iloc[0], proposal_summary(run, result, result.sites, params["objective"])
-    cols = st.columns(4)
-    cols[0].metric(t("covered_before", lang), f"{row['covered_before']:,.0f}")
-    cols[1].metric(t("newly_covered", lang), f"{row['newly_covered']:,.0f}",
-                   delta=f"{row['newly_covered'] - solver['newly_covered'].iloc[0]:+,.0f}"
-                   if row["edited"] else None)
-    cols[2].metric(t("share_after", lang), f"{100 * row['share_after']:.1f} %")
-    cols[3].metric(t("n_proposed", lang), f"{int(row['sites'])}")
-    if row["edited"]:
-        st.info(t("edited_note", lang))
-    st.table(summary_rows(summary, lang), hide_index=True)
-    st.subheader(t("sites_table", lang))
-    sites = proposal_sites(run, result, proposal)
-    st.dataframe(sites_table(sites, lang), width="stretch", hide_index=True)
-    st.download_button(t("download_sites_geojson", lang), data=geojson_bytes(sites),
-                       file_name="proposed_sites.geojson", mime="application/geo+json",
-                       key="site_geojson", on_click="ignore")
-
-    report = dict(lang=lang, parameters=params, map_html=standalone)
-    extras = report_extras(state, standalone)
-    cols = st.columns(3)
-    cols[0].download_button(t("download_package", lang), on_click="ignore",
-                            data=lambda: proposal_zip_bytes(run, result, ev, **report, **extras()),
-                            file_name="siting_proposal.zip", mime="application/zip",
-                            key="site_zip")
-    cols[1].download_button(t("download_report", lang), on_click="ignore",
-                            data=lambda: proposal_report_html(run, result, ev, **report,
-                                                              **extras()),
-                            file_name="siting_report.html", mime="text/html", key="site_report")
-    if find_chromium():
-        cols[2].download_button(t("download_pdf", lang), on_click="ignore",
-                                data=lambda: proposal_report_pdf(run, result, ev, **report,
-                                                                 **extras()),
-                                file_name="siting_report.pdf", mime="application/pdf",
-                                key="site_pdf")
-    scenario_form(state, summary)
-
-
-def report_extras(state: dict, map_html: str):
-    """A function giving the report's map image and coverage before/after by category
-    (computed once per proposal, when a download is first asked for)."""
-    def extras() -> dict:
-        key = (tuple(state["proposal"]), len(state["run"].candidates))
-        cached = state.setdefault("report_extras", {})
-        if key not in cached:
-            png = None
-            if find_chromium():
-                try:
-                    png = html_to_png(map_html)
-                except RuntimeError:
-                    png = None  # the report still has the interactive map
-            sites = proposal_sites(state["run"], state["result"], list(state["proposal"]))
-            table = coverage_before_after(state["inputs"], sites, graph=state["run"].graph)
-            cached.clear()
-            cached[key] = {"map_png": png, "before_after": table}
-        return cached[key]
-    return extras
 
 
 def apply_reopen(inputs, params: dict) -> None:
@@ -261,13 +181,53 @@ def apply_reopen(inputs, params: dict) -> None:
             run, (site,) = add_candidate_points(run, sc.sites[sc.sites["name"] == name].iloc[:1])
             cx, cy = to_metres(run.candidates, run.graph.crs)
             proposal.append(site)
-    state.update(run=run, proposal=proposal,
-                 message=("success", f"{t('reopened', L())}: {md(sc.name)}"))
+    state.update(run=run, proposal=proposal, reopened=sc.name, saved=tuple(proposal),
+                 message=None)
+
+
+def kept_proposal_panel() -> None:
+    """An earlier proposal edited by hand and not saved, replaced by a new run: bring it
+    back or let it go."""
+    kept = st.session_state.get("site_kept_proposal")
+    if kept is None:
+        return
+    lang = L()
+    st.info(t("kept_proposal", lang).format(n=len(kept["proposal"])))
+    cols = st.columns([1, 1, 3])
+    cols[0].button(t("restore_proposal", lang), key="site_restore", on_click=_restore)
+    cols[1].button(t("drop_proposal", lang), key="site_drop",
+                   on_click=lambda: st.session_state.pop("site_kept_proposal", None))
+
+
+def _restore() -> None:
+    """The kept proposal back as the current one (and the current one kept in its place when
+    it has unsaved edits), its parameters back in the widgets."""
+    kept = st.session_state.pop("site_kept_proposal", None)
+    if kept is None:
+        return
+    now = st.session_state.get("site_state")
+    if now is not None and unsaved_edits(now):
+        st.session_state["site_kept_proposal"] = now
+    kept["message"] = None
+    st.session_state["site_state"] = kept
+    put_params_back(kept["params"])
+
+
+def put_params_back(p: dict) -> None:
+    """Parameters into the siting widgets (and their kept values)."""
+    values = {key: p[param] for key, param in WIDGETS.items() if p.get(param) is not None}
+    cand = str(p.get("candidates", ""))
+    if cand.startswith("grid:"):
+        values.update(site_cand="grid", site_spacing=float(cand.split(":", 1)[1]))
+    elif cand == "osm":
+        values["site_cand"] = "osm"
+    st.session_state.setdefault(KEPT, {}).update(values)
+    for key, value in values.items():
+        st.session_state[key] = value
 
 
 def siting_page() -> None:
     lang = L()
-    map_value = st.session_state.pop("site_map", None)  # a click is handled once, or dropped
     paths, datum = data_inputs("site")
     if paths is None:
         return
@@ -281,14 +241,19 @@ def siting_page() -> None:
     tiles = tiles_choice()
     pressed = st.sidebar.button(t("run_siting", lang), type="primary", key="site_run",
                                 disabled=params is None)
-    if params is None:
-        return
-    if pressed:
+    if params is not None and pressed:
         run_siting(inputs, params)
-    apply_reopen(inputs, params)
+    if params is not None:
+        apply_reopen(inputs, params)
+    kept_proposal_panel()
     state = st.session_state.get("site_state")
-    if state is None or state["params"] != params:
-        st.info(t("press_run_siting", lang))
+    if state is None:
+        if params is not None:
+            st.info(t("press_run_siting", lang))
     else:
-        show_proposal(state, tiles, map_value)
+        if params is None or state["params"] != params:
+            st.info(t("params_changed", lang).format(
+                edited=t("params_changed_edited", lang) if unsaved_edits(state) else ""))
+        proposal_editor(tiles)
+        scenario_form(state)
     saved_panel(tiles)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import weakref
 from typing import NamedTuple
 
 import geopandas as gpd
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
+from scipy.sparse.csgraph import connected_components
 
 from analysis.paths import source_point_times
 from analysis.siting import SitingResult
@@ -55,8 +57,17 @@ class Toggle(NamedTuple):
 
     proposal: list[int]
     run: SitingRun
-    action: str  # "added" or "removed"
-    site: int  # the candidate index added or removed
+    action: str  # "added", "removed" or "moved"
+    site: int  # the candidate index added, removed or moved to
+
+
+class OffNetworkClick(ValueError):
+    """A point too far from every street for a site: ``dist_m`` from the nearest, more than
+    ``max_m``."""
+
+    def __init__(self, message: str, dist_m: float, max_m: float):
+        super().__init__(message)
+        self.dist_m, self.max_m = dist_m, max_m
 
 
 def toggle_site(proposal: list[int], run: SitingRun, lon: float, lat: float,
@@ -87,10 +98,101 @@ def toggle_site(proposal: list[int], run: SitingRun, lon: float, lat: float,
     new_run, (site,) = add_candidate_points(
         run, gpd.GeoDataFrame({"name": [f"{prefix} {added}"]}, geometry=click.geometry, crs=4326))
     if not new_run.cand_snap.on_network[site]:
-        raise ValueError(f"({lon:.5f}, {lat:.5f}) is {new_run.cand_snap.dist_m[site]:,.0f} m from "
-                         f"the nearest street, farther than {run.max_snap_m:g} m: a site there "
-                         "would serve nobody")
+        dist = float(new_run.cand_snap.dist_m[site])
+        raise OffNetworkClick(f"({lon:.5f}, {lat:.5f}) is {dist:,.0f} m from the nearest street, "
+                              f"farther than {run.max_snap_m:g} m: a site there would serve "
+                              "nobody", dist, run.max_snap_m)
     return Toggle([*proposal, site], new_run, "added", site)
+
+
+def remove_site(proposal: list[int], run: SitingRun, site: int) -> Toggle:
+    """The proposal without ``site`` (a candidate index)."""
+    return Toggle([int(s) for s in proposal if int(s) != int(site)], run, "removed", int(site))
+
+
+def move_site(proposal: list[int], run: SitingRun, site: int, lon: float, lat: float,
+              *, prefix: str = "proposed") -> Toggle:
+    """``site`` dragged to (``lon``, ``lat``): it leaves the proposal and a site at the new
+    point takes its place in the order (a free candidate within a few metres, else a new
+    point, as :func:`toggle_site` adds one). Raises :class:`OffNetworkClick` off the network."""
+    order = [int(s) for s in proposal]
+    rest = [s for s in order if s != int(site)]
+    done = toggle_site(rest, run, lon, lat, radius_m=1.0, prefix=prefix)
+    if done.action != "added":  # dropped on another proposed site: the two become one
+        return Toggle(rest, done.run, "removed", int(site))
+    at = order.index(int(site)) if int(site) in order else len(rest)
+    return Toggle([*rest[:at], done.site, *rest[at:]], done.run, "moved", done.site)
+
+
+_COMPONENTS: dict[int, tuple] = {}  # id(graph) -> (weak reference, labels)
+
+
+def walk_components(graph) -> np.ndarray:
+    """The piece of network (weakly connected component) of each node, computed once per graph."""
+    kept = _COMPONENTS.get(id(graph))
+    if kept is not None and kept[0]() is graph:
+        return kept[1]
+    _, labels = connected_components(graph.time, directed=True, connection="weak")
+    _COMPONENTS.clear()  # one graph at a time is enough for a session's edits
+    _COMPONENTS[id(graph)] = (weakref.ref(graph), labels)
+    return labels
+
+
+class ZeroGain(NamedTuple):
+    """Why a site gains nobody: ``reason`` (a label key) and the persons behind it."""
+
+    reason: str  # gain0_off_network, gain0_separate, gain0_far, gain0_residents_off,
+    #              gain0_all_covered, gain0_nobody
+    persons: float
+
+
+def zero_gain_reason(run: SitingRun, proposal: list[int], site: int) -> ZeroGain:
+    """Why ``site`` adds no resident to the rest of ``proposal``: off the network; uncovered
+    residents within a straight walk of the threshold (most of them, by persons) sit on a
+    separate piece of network, or farther along the streets, or away from every street;
+    everyone it reaches is covered already; or nobody lives near."""
+    site = int(site)
+    node = int(run.cand_snap.node[site])
+    if node < 0:
+        return ZeroGain("gain0_off_network", 0.0)
+    others = [int(s) for s in proposal if int(s) != site]
+    reached_by_others = (np.asarray(run.cover[others].sum(axis=0)).ravel() > 0 if others
+                         else np.zeros(len(run.demand), bool))
+    w = run.weights
+    reach = run.cover[[site]].toarray().ravel() > 0
+    open_ = ~run.covered & ~reached_by_others  # residents nobody serves yet
+    x, y = _demand_xy(run)
+    sx, sy = run.graph.x[node], run.graph.y[node]
+    near = np.hypot(x - sx, y - sy) <= run.threshold_s * run.speed_m_s
+    lost = near & open_ & ~reach
+    if lost.any():
+        dnode = run.demand_snap.node
+        off = lost & (dnode < 0)
+        labels = walk_components(run.graph)
+        apart = lost & (dnode >= 0) & (labels[np.maximum(dnode, 0)] != labels[node])
+        groups = [(float(w[m].sum()), key) for key, m in (
+            ("gain0_separate", apart), ("gain0_residents_off", off),
+            ("gain0_far", lost & ~apart & ~off))]
+        persons, key = max(groups)  # the reason behind most of them
+        return ZeroGain(key, persons)
+    if reach.any():
+        return ZeroGain("gain0_all_covered", float(w[reach].sum()))
+    return ZeroGain("gain0_nobody", 0.0)
+
+
+_DEMAND_XY: dict[int, tuple] = {}  # id(demand frame) -> (weak reference, x, y)
+
+
+def _demand_xy(run: SitingRun) -> tuple[np.ndarray, np.ndarray]:
+    """Residents' coordinates in the graph's metres, computed once per demand frame."""
+    d = run.demand
+    kept = _DEMAND_XY.get(id(d))
+    if kept is not None and kept[0]() is d:
+        return kept[1], kept[2]
+    x, y = to_metres(d, run.graph.crs)
+    _DEMAND_XY.clear()
+    _DEMAND_XY[id(d)] = (weakref.ref(d), x, y)
+    return x, y
 
 
 def _as_proposal(result: SitingResult, proposal: list[int]) -> SitingResult:
@@ -115,24 +217,74 @@ def proposal_summary(run: SitingRun, result: SitingResult, proposal: list[int],
     return row
 
 
+SOLVER_PARTS = ("greedy", "swap", "highs-mip", "highs-bound", "lagrangian-bound",
+                "greedy-capacitated", "evaluation")
+STATUSES = {"optimal": "st_optimal", "time limit reached": "st_time_limit",
+            "heuristic": "st_heuristic", "given": "st_given", "infeasible": "st_infeasible",
+            "iteration limit reached": "st_iteration_limit",
+            "solution limit reached": "st_solution_limit", "interrupted by user": "st_interrupted"}
+
+
+def solver_label(solver: str, lang: str = "zh") -> str:
+    """A solver name such as ``greedy+swap+highs-bound`` in words: each step by its label."""
+    parts = [p for p in str(solver).split("+") if p]
+    return " + ".join(t(f"solver_{p}", lang) if p in SOLVER_PARTS else t("solver_other", lang)
+                      for p in parts) or "—"
+
+
+def status_label(status: str, lang: str = "zh") -> str:
+    """A solver status (HiGHS's model status, or ours) in words."""
+    return t(STATUSES.get(str(status).strip().lower(), "st_other"), lang)
+
+
+def site_name(name, lang: str = "zh") -> str:
+    """A candidate's name for people: the generated ones ("grid 20", "point 3") in words."""
+    text = str(name)
+    head, _, number = text.rpartition(" ")
+    if head in ("grid", "point") and number.isdigit():
+        return t(f"site_name_{head}", lang).format(n=number)
+    return text
+
+
+def whole(v: float) -> str:
+    """Persons (or any count) as a whole number with separators; never "-0"."""
+    v = float(v)
+    return "—" if not np.isfinite(v) else f"{round(v) + 0:,}"
+
+
+def signed(v: float) -> str:
+    """A change in persons with its sign ("+1,234", "-56", "0")."""
+    n = round(float(v))
+    return f"{n:+,}" if n else "0"
+
+
+def percent(share: float) -> str:
+    """A share (0–1) as a percentage with one decimal."""
+    v = 100 * float(share)
+    return "—" if not np.isfinite(v) else f"{round(v, 1) + 0.0:.1f} %"
+
+
 def summary_rows(summary: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The summary as a two-column table of labelled, formatted numbers, for people."""
     r = summary.iloc[0]
-    gap = "—" if not np.isfinite(r["gap"]) else f"{100 * r['gap']:.2f} %"
+    gap = "—" if not np.isfinite(r["gap"]) else percent(r["gap"])
     residents = r["residents"]
+    objective = str(r["objective"])
+    value, bound = (f"{float(r[k]):,.1f}" if objective == "pmedian" else whole(r[k])
+                    for k in ("value", "bound"))
 
     def persons(v: float) -> str:
-        return f"{v:,.0f} ({100 * v / residents:.1f} %)" if residents else f"{v:,.0f}"
+        return f"{whole(v)} ({percent(v / residents)})" if residents else whole(v)
 
-    rows = [("objective", t(str(r["objective"]), lang)),
-            ("objective_value", f"{r['value']:,.1f}"), ("bound", f"{r['bound']:,.1f}"),
-            ("gap", gap), ("solver", str(r["solver"])), ("status", str(r["status"])),
-            ("seconds_solve", f"{r['seconds_solve']:.2f}"),
-            ("residents_total", f"{residents:,.0f}"),
+    rows = [("objective", t(objective, lang)), ("objective_value", value), ("bound", bound),
+            ("gap", gap), ("solver", solver_label(r["solver"], lang)),
+            ("status", status_label(r["status"], lang)),
+            ("seconds_solve", f"{float(r['seconds_solve']):.2f}"),
+            ("residents_total", whole(residents)),
             ("covered_before", persons(r["covered_before"])),
             ("newly_covered", persons(r["newly_covered"])),
-            ("share_after", f"{100 * r['share_after']:.1f} %"),
-            ("n_proposed", f"{int(r['sites'])}")]
+            ("share_after", percent(r["share_after"])),
+            ("n_proposed", whole(r["sites"]))]
     return pd.DataFrame({t("item", lang): [t(k, lang) for k, _ in rows],
                          t("value", lang): [v for _, v in rows]})
 
@@ -142,8 +294,9 @@ SITE_COLUMNS = ("order", "name", "gain", "gain_alone", "unique_gain", "overlap",
 
 def sites_table(sites: gpd.GeoDataFrame, lang: str = "zh") -> pd.DataFrame:
     """The proposal's sites for people: labelled columns, whole persons, WGS-84 lon/lat."""
-    table = pd.DataFrame({t(c, lang): sites[c].round(0) if c not in ("order", "name")
-                          else sites[c] for c in SITE_COLUMNS})
+    table = pd.DataFrame({t(c, lang): sites[c].round().astype("int64")  # whole, never -0
+                          if c not in ("order", "name") else sites[c] for c in SITE_COLUMNS})
+    table[t("name", lang)] = [site_name(n, lang) for n in sites["name"]]
     table[t("lon", lang)] = shapely.get_x(sites.geometry.values).round(5)
     table[t("lat", lang)] = shapely.get_y(sites.geometry.values).round(5)
     return table

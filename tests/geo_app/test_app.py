@@ -138,6 +138,11 @@ def _table(at, item_label: str) -> dict:
     return dict(zip(table[item_label], table.iloc[:, 1]))
 
 
+def _status(at) -> str:
+    """The siting page's status line (one line of fixed height above the map)."""
+    return "".join(m.value for m in at.markdown if "cq-edit-status" in m.value)
+
+
 def test_siting_page_on_the_sample(app):
     app.sidebar.radio(key="page").set_value("siting").run()
     assert not app.exception and not app.error
@@ -151,7 +156,8 @@ def test_siting_page_on_the_sample(app):
     app.sidebar.button(key="site_run").click().run()
     assert not app.exception and not app.error
     summary = _table(app, "项目")
-    assert summary["最优性差距"] == "0.00 %" and summary["求解状态"] == "Optimal"
+    assert summary["最优性差距"] == "0.0 %" and summary["求解状态"] == "最优解"
+    assert summary["求解器"] == "HiGHS 混合整数规划"
     assert summary["方案站点数"] == "3" and summary["居民总数"] == "25,479"
     sites = app.dataframe[0].value
     assert len(sites) == 3 and list(sites["序号"]) == [1, 2, 3]
@@ -165,10 +171,10 @@ def test_siting_page_on_the_sample(app):
     from geo_app.workflows.siting import evaluate
 
     gap = state["run"].demand.geometry[evaluate(state["run"], state["proposal"]).uncovered].iloc[0]
-    app.session_state["site_map"] = {"last_clicked": {"lat": gap.y, "lng": gap.x}}
+    app.session_state["site_map"] = {"id": "c1", "kind": "click", "lat": gap.y, "lng": gap.x}
     app.run()
     assert not app.exception
-    assert app.success[0].value.startswith("已新增站点 新增点 1 · 新增覆盖")
+    assert "已新增站点 新增点 1 · 新增覆盖" in _status(app)
     after = _table(app, "项目")
     assert after["方案站点数"] == "4"
     assert int(after["新增覆盖"].split()[0].replace(",", "")) > newly
@@ -178,17 +184,18 @@ def test_siting_page_on_the_sample(app):
     # a rerun does not click again; the same point again removes the site
     app.run()
     assert _table(app, "项目")["方案站点数"] == "4"
-    app.session_state["site_map"] = {"last_clicked": {"lat": gap.y, "lng": gap.x}}
+    app.session_state["site_map"] = {"id": "c2", "kind": "click", "lat": gap.y, "lng": gap.x}
     app.run()
     assert _table(app, "项目")["方案站点数"] == "3"
-    assert app.success[0].value.startswith("已移除站点 新增点 1")
+    assert "已移除站点 新增点 1" in _status(app)
 
     # save, switch to set cover, run, save: the two side by side
     app.text_input(key="site_scenario_name").input("MCLP 3")
     app.button(key="site_save").click().run()
     assert app.success[-1].value == "已保存方案: MCLP 3"
     app.sidebar.radio(key="site_objective").set_value("cover").run()
-    assert [i.value for i in app.info] == ["设置输入和参数后点击“运行选址”。"]
+    assert [i.value for i in app.info] == [  # the saved proposal stays on the page
+        "参数已更改:下方仍是按原参数求得的方案。点击“运行选址”按新参数求解。"]
     app.sidebar.slider(key="site_target").set_value(0.85)
     app.sidebar.button(key="site_run").click().run()
     assert not app.exception and not app.error
@@ -222,7 +229,7 @@ def test_siting_page_osm_candidates_and_errors(app):
     app.sidebar.radio(key="site_cand").set_value("file").run()
     assert not app.exception
     assert app.sidebar.button(key="site_run").disabled
-    assert [i.value for i in app.info] == ["请上传候选点文件。"]
+    assert next(i.value for i in app.info) == "请上传候选点文件。"  # the proposal stays, said so
 
 
 def test_study_area_choices(app):
@@ -334,4 +341,4 @@ def test_saved_scenarios_survive_a_new_session(app, monkeypatch, tmp_path):
     assert not fresh.exception and not fresh.error
     assert fresh.sidebar.number_input(key="site_n").value == 2
     assert list(fresh.dataframe[0].value["名称"]) == sites
-    assert any(s.value.startswith("已重新打开方案: 保留的方案") for s in fresh.success)
+    assert "已重新打开方案: 保留的方案" in _status(fresh)

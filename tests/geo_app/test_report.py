@@ -31,7 +31,13 @@ from geo_app.maps.offline import external_refs, render_offline
 from geo_app.maps.siting import siting_map
 from geo_app.workflows.before_after import HUB_CATEGORIES, coverage_before_after
 from geo_app.workflows.coverage import CoverageInputs
-from geo_app.workflows.proposals import proposal_sites, proposal_summary, toggle_site
+from geo_app.workflows.proposals import (
+    proposal_sites,
+    proposal_summary,
+    site_name,
+    solver_label,
+    toggle_site,
+)
 from geo_app.workflows.siting import evaluate, siting_view
 from layers.network import StreetNetwork
 from tests.geo_app.test_maps import readable
@@ -66,10 +72,11 @@ def test_report_has_the_numbers_and_the_sites(helsinki_siting, edited):
     text = html.unescape(page)
     for value in (f"{row['residents']:,.0f}", f"{row['covered_before']:,.0f}",
                   f"{row['newly_covered']:,.0f}", f"{100 * row['share_after']:.1f} %",
-                  f"{row['value']:,.1f}", f"{100 * row['gap']:.2f} %", row["solver"]):
+                  f"{row['value']:,.0f}", f"{100 * row['gap']:.1f} %",
+                  solver_label(row["solver"])):  # persons whole, shares with one decimal
         assert value in text, value
     for name in run.candidates["name"].iloc[ev.sites["site"]]:
-        assert f"<td>{name}</td>" in page
+        assert f"<td>{site_name(name)}</td>" in page  # "grid 20" as 网格点 20
     for gain in ev.sites["gain_alone"]:
         assert f"{gain:,.0f}" in text
     for label in ("15分钟生活圈服务站选址方案", "生成日期", "数据来源与参数", "最优性差距", "求解器",
