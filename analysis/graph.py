@@ -259,9 +259,11 @@ def profile_segments(net, profile, connectors) -> Segments:
     - ``step_free_only`` profiles use only step-free kinds;
     - a one-way segment (``direction``) only forward or backward;
     - each kind's ``wait_s`` is spread over its way (``way_share``); an elevator node
-      (``lift``) costs half the elevator's wait at each end of a segment through it.
+      (``lift``) costs half the elevator's wait at each end of a segment through it, a
+      signalled crossing node (``signal``) half the ``crossing_signals`` wait
+      (:func:`analysis.profiles.signal_waits`).
     """
-    from analysis.profiles import check_kinds
+    from analysis.profiles import check_kinds, signal_waits
 
     used = np.bincount(net.kind, minlength=len(net.kinds)) > 0
     names = [k for k, on in zip(net.kinds, used) if on]
@@ -312,6 +314,7 @@ def profile_segments(net, profile, connectors) -> Segments:
     if net.lift.any():
         half = connectors["elevator"].wait_s / 2
         wait_u, wait_v = np.where(net.lift[net.u], half, 0.0), np.where(net.lift[net.v], half, 0.0)
+    wait_u, wait_v = signal_waits(net, connectors, wait_u, wait_v)
     return Segments(net.u, net.v, fwd, back, wait_u, wait_v)
 
 

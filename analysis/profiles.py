@@ -89,3 +89,25 @@ def check_kinds(kinds, connectors: Mapping[str, Connector]) -> None:
     missing = sorted(set(kinds) - set(connectors))
     if missing:
         raise ValueError(f"no connector row for segment kind(s) {', '.join(missing)}")
+
+
+def signal_waits(net, connectors: Mapping[str, Connector], wait_u, wait_v):
+    """End waits (s) of each segment with signalled crossing nodes added: a node tagged
+    ``highway=traffic_signals`` or ``crossing=traffic_signals`` (``net.signal``) costs half
+    the ``crossing_signals`` connector's wait at each end of a segment through it (so
+    passing it costs the whole wait, starting or ending there half), except on segments of
+    kind ``crossing_signals``, whose way already pays that wait. ``wait_u``/``wait_v``:
+    the waits so far (None: none); returns them (None when there is no wait at all)."""
+    import numpy as np
+
+    signal = getattr(net, "signal", None)
+    if signal is None or not np.any(signal) or "crossing_signals" not in connectors:
+        return wait_u, wait_v
+    at = np.zeros(net.n_nodes, bool)
+    at[:len(signal)] = signal  # split and edit nodes (appended) are never signals
+    own = np.asarray(net.kinds, dtype=object)[net.kind] == "crossing_signals"
+    half = connectors["crossing_signals"].wait_s / 2
+    add_u = np.where(at[net.u] & ~own, half, 0.0)
+    add_v = np.where(at[net.v] & ~own, half, 0.0)
+    return (add_u if wait_u is None else wait_u + add_u,
+            add_v if wait_v is None else wait_v + add_v)

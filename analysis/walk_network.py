@@ -40,6 +40,9 @@ class WalkNetwork:
     incline: np.ndarray
     steps: np.ndarray
     way_share: np.ndarray
+    # signalled crossing nodes (highway/crossing=traffic_signals), by node index; nodes past
+    # its end (split and edit nodes) are not; None: none
+    signal: np.ndarray | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -69,7 +72,8 @@ SEGMENT_COLUMNS = ("u", "v", "length_m", "kind", "direction", "incline", "steps"
 
 def walk_network(edges: pd.DataFrame, u: np.ndarray, v: np.ndarray, *, x: np.ndarray,
                  y: np.ndarray, crs: str, node_id: np.ndarray | None = None,
-                 z: np.ndarray | None = None, lift: np.ndarray | None = None) -> WalkNetwork:
+                 z: np.ndarray | None = None, lift: np.ndarray | None = None,
+                 signal: np.ndarray | None = None) -> WalkNetwork:
     """A :class:`WalkNetwork` from a segment table (``length_m`` and, where present,
     ``kind``, ``direction``, ``incline``, ``steps``, ``way_share``; a table without ``kind``
     counts ``highway=steps`` as steps) and the node index of each segment's ends."""
@@ -97,7 +101,8 @@ def walk_network(edges: pd.DataFrame, u: np.ndarray, v: np.ndarray, *, x: np.nda
         u=np.asarray(u, np.int64), v=np.asarray(v, np.int64),
         length_m=edges["length_m"].to_numpy(float), kind=codes, kinds=kinds,
         direction=col("direction", 0, np.int8), incline=col("incline", 0, np.int8),
-        steps=col("steps", np.nan, float), way_share=col("way_share", 1.0, float))
+        steps=col("steps", np.nan, float), way_share=col("way_share", 1.0, float),
+        signal=None if signal is None else np.asarray(signal, bool))
 
 
 def _with_street(kinds: tuple[str, ...], codes: np.ndarray):

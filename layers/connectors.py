@@ -276,10 +276,20 @@ def walk_columns(edges: pd.DataFrame) -> dict[str, np.ndarray]:
             "way_share": share}
 
 
+NODE_KEYS = ("highway", "ele", "crossing")  # the node tags the readers keep (walk mode)
+
+
 def node_columns(nodes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """``lift`` (a ``highway=elevator`` node) and ``ele_m`` (OSM ``ele``, m, NaN where
-    untagged) from the ``node:highway`` / ``node:ele`` columns a reader kept."""
+    """``lift`` (a ``highway=elevator`` node), ``signal`` (``highway=traffic_signals`` or
+    ``crossing=traffic_signals``: a signalled crossing) and ``ele_m`` (OSM ``ele``, m, NaN
+    where untagged) from the ``node:highway`` / ``node:crossing`` / ``node:ele`` columns a
+    reader kept."""
     n = len(nodes)
+    signal = np.zeros(n, bool)
+    for key in ("node:highway", "node:crossing"):
+        if key in nodes.columns:
+            signal |= (nodes[key].astype("string") == "traffic_signals").fillna(False) \
+                .to_numpy(bool)
     lift = np.zeros(n, bool)
     ele = np.full(n, np.nan)
     if "node:highway" in nodes.columns:
@@ -289,7 +299,7 @@ def node_columns(nodes: pd.DataFrame) -> dict[str, np.ndarray]:
         col = nodes["node:ele"]
         has = np.flatnonzero(np.asarray(col.notna(), dtype=bool))
         ele[has] = parse_ele(col.iloc[has].to_numpy(object))
-    return {"lift": lift, "ele_m": ele}
+    return {"lift": lift, "signal": signal, "ele_m": ele}
 
 
 def tags_from_json(edges: pd.DataFrame, keys, column: str = "tags") -> pd.DataFrame:

@@ -186,7 +186,7 @@ def _read_pbf_duckdb(path: Path, mode: str) -> StreetNetwork:
 
     tags, rule = (WALK_TAGS, walkable) if mode == "walk" else (DRIVE_TAGS, drivable)
     walk = dict(derive=connectors.classify, derive_keys=connectors.CONNECTOR_TAGS,
-                node_keys=("highway", "ele")) if mode == "walk" else {}
+                node_keys=connectors.NODE_KEYS) if mode == "walk" else {}
     try:  # the rules apply to each way once, not to each of its segments
         nodes, edges, n_pyrosm = osm_pbf.street_tables(path, mode, tags, way_rule=rule,
                                                        **walk)
@@ -215,7 +215,7 @@ def _read_pbf_pyrosm(path: Path, mode: str) -> StreetNetwork:
     if mode == "walk":  # the connector tags pyrosm keeps in its JSON column, node tags
         edges = connectors.tags_from_json(edges.rename(columns={"id": "way_id"}),
                                           connectors.CONNECTOR_TAGS)
-        nodes = connectors.node_tags_from_dicts(nodes, ("highway", "ele"))
+        nodes = connectors.node_tags_from_dicts(nodes, connectors.NODE_KEYS)
     return _from_graph_tables(nodes, edges, str(path), mode)
 
 
@@ -227,7 +227,7 @@ def _from_elements(elements, source: str, mode: str, polygon=None) -> StreetNetw
     walk = mode == "walk"
     nodes, edges = street_tables(elements, (*WALK_TAGS, *connectors.CONNECTOR_TAGS) if walk
                                  else DRIVE_TAGS, polygon,
-                                 node_keys=("highway", "ele") if walk else ())
+                                 node_keys=connectors.NODE_KEYS if walk else ())
     if len(edges) == 0:
         raise LayerValidationError(source, ["the file has no streets"])
     return _from_graph_tables(nodes, edges, source, mode)

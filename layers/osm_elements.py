@@ -428,11 +428,16 @@ def read_street_tables(path: str | Path) -> OsmElements:
     text = ways["nodes"].astype(str)
     refs = np.array(" ".join(text).split(), dtype=np.int64)
     counts = text.str.count(" ").to_numpy(np.int64) + 1
+    keyed = [c for c in nodes.columns if c.startswith("node:")]  # kept node tags
+    node_tags = {} if not keyed else {
+        int(i): {c[5:]: v for c, v in zip(keyed, row) if isinstance(v, str)}
+        for i, *row in nodes.loc[nodes[keyed].notna().any(axis=1),
+                                 ["node_id", *keyed]].itertuples(index=False)}
     return OsmElements(
         node_id=nodes["node_id"].to_numpy(np.int64), lon=xy[:, 0], lat=xy[:, 1],
         way_id=ways["way_id"].to_numpy(np.int64), refs=refs,
         ref_start=np.r_[0, np.cumsum(counts)],
-        way_tags=ways.drop(columns=["way_id", "nodes"]))
+        way_tags=ways.drop(columns=["way_id", "nodes"]), node_tags=node_tags)
 
 
 # ------------------------------------------------------------------------ features

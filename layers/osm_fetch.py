@@ -36,14 +36,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from layers.connectors import CONNECTOR_TAGS, NODE_KEYS
 from layers.network import DRIVE_TAGS, WALK_TAGS, require_internet
 from layers.overpass import FetchError, fetch_elements, highway_ways, selector
 
 ITEMS = ("network", "facilities", "buildings", "pois")
 MAX_AREA_KM2 = 2_000.0  # larger areas overload the Overpass API: use a Geofabrik extract
 SOURCE = "OpenStreetMap (Overpass API), ODbL"
-WAY_TAGS = tuple(dict.fromkeys(WALK_TAGS + DRIVE_TAGS))  # what the walk and drive rules read
-_FORMAT = "2"  # bump when the files' content changes, so old caches are not reused
+# what the walk and drive rules read, and the connector rules (steps, lifts, escalators, bridges)
+WAY_TAGS = tuple(dict.fromkeys(WALK_TAGS + DRIVE_TAGS + CONNECTOR_TAGS))
+NODE_TAGS = NODE_KEYS  # elevator and signal nodes, heights: node:<key> columns
+_FORMAT = "3"  # bump when the files' content changes, so old caches are not reused
 
 Progress = Callable[[float, str], None]
 
@@ -127,6 +130,18 @@ def _residents(features: gpd.GeoDataFrame, polygon: shapely.Geometry) -> gpd.Geo
                                    total_population=census_total_for(polygon))
 
 
+def with_node_tags(nodes: gpd.GeoDataFrame, elements, keys) -> gpd.GeoDataFrame:
+    """``nodes`` (``node_id``) with a ``node:<key>`` text column per key in ``keys``, from
+    the downloaded elements' node tags (None where untagged)."""
+    from layers.osm_elements import node_tag
+
+    pos = pd.Index(elements.node_id).get_indexer(nodes["node_id"].to_numpy(np.int64))
+    out = nodes.copy()
+    for key in keys:
+        out[f"node:{key}"] = pd.array(node_tag(elements, key)[pos], dtype="string")
+    return out
+
+
 def fetch_area_data(polygon: shapely.Polygon | shapely.MultiPolygon,
                     directory: str | Path | None = None, *,
                     progress: Progress | None = None,
@@ -175,6 +190,7 @@ def fetch_area_data(polygon: shapely.Polygon | shapely.MultiPolygon,
         if item == "network":
             elements = fetch_elements(polygon, highway_ways(), "the street network")
             ways, nodes = street_ways(elements, WAY_TAGS, polygon)
+            nodes = with_node_tags(nodes, elements, NODE_TAGS)
             if len(ways) == 0:
                 raise FetchError("OpenStreetMap has no streets inside the study area")
             write_street_tables(ways, nodes, paths[item])

@@ -193,3 +193,11 @@ def offline_page(browser):
             if m.type == "error" else None)
     yield page
     page.close()
+
+
+@pytest.fixture(autouse=True)
+def strict_labels(monkeypatch):
+    """Unknown label keys of the message families raise in tests (see geo_app.labels.t)."""
+    from geo_app import labels
+
+    monkeypatch.setattr(labels, "STRICT", True)

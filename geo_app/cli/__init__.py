@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--max-snap-m", type=checks.from_settings("max_snap_m"), default=500.0,
                        help="points farther than this from the network are off-network (m)")
         q.add_argument("--out", required=True, type=Path, help="GeoPackage to write")
+        siting.add_network_options(q)
 
     p = sub.add_parser("site", help="choose new hub sites (maximal covering, set cover, p-median)")
     siting_common(p, "candidates")

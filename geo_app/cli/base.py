@@ -72,7 +72,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
            # the uploader's limit (whole MB) is the one save_upload checks
            "--server.maxUploadSize", str(math.ceil(settings.max_upload_mb)),
            # a served app never reloads its modules when files change under it
-           "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
+           "--server.fileWatcherType", "none", "--server.runOnSave", "false",
+           # widget values are kept across pages by setting them (geo_app/ui/state.py)
+           "--global.disableWidgetStateDuplicationWarning", "true"]
     print(f"starting the app at http://localhost:{args.port} (Ctrl+C stops it)")
     try:
         return subprocess.call(cmd, cwd=app.parent)

@@ -7,6 +7,43 @@ import argparse
 from geo_app.cli.inputs import datum_of, input_notes, layer_of, reader_options, run_info_of
 
 
+def add_network_options(p: argparse.ArgumentParser) -> None:
+    """--profile, --edits and --join of site/evaluate (as for geo-app coverage)."""
+    from pathlib import Path
+
+    p.add_argument("--profile", help="walker profile (adult, elderly, child, wheelchair: "
+                   "data/gis/walker_profiles.csv); --speed is then the profile's flat speed")
+    p.add_argument("--edits", type=Path, help="network edits: GeoJSON lines in WGS-84 with a "
+                   "kind column (stairs, elevator, escalator, footbridge, passage, closed)")
+    p.add_argument("--join", choices=("street", "node"),
+                   help="join residents and sites to the nearest street front (default) or "
+                        "node (the default with --by)")
+
+
+def walk_graph_of(args: argparse.Namespace, net):
+    """The walk graph of site/evaluate (a profile's, with the edits, or the plain one at
+    --speed), the access-walk speed (m/s) and the join."""
+    from geo_app.errors import ParameterError
+    from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network, walker_profile
+
+    edits = None
+    if getattr(args, "edits", None) is not None:
+        from layers.edits import read_edits
+
+        edits = read_edits(args.edits)
+    profile = getattr(args, "profile", None)
+    join = getattr(args, "join", None)
+    if getattr(args, "by", None) and (profile or edits is not None or join == "street"):
+        raise ParameterError("--by district sites on the plain walk graph with node joins: "
+                             "drop --profile, --edits and --join street")
+    join = join or ("node" if getattr(args, "by", None) else "street")
+    if profile is None and edits is None:
+        return walk_graph_from_network(net, speed_m_s=args.speed), args.speed, join
+    profile = profile or "adult"
+    speed = walker_profile(profile).flat_m_s
+    return walk_graph_for(net, profile=profile, edits=edits), speed, join
+
+
 def _siting_inputs(args: argparse.Namespace):
     """Network, demand and existing facilities of site/evaluate, read with the input options
     and checked (a GCJ-02/BD-09 shift against the streets, far outliers)."""
@@ -74,7 +111,6 @@ def cmd_site(args: argparse.Namespace) -> int:
 
     from geo_app.cli.progress import progress_bar
     from geo_app.io.export import run_info, write_gpkg_layers
-    from geo_app.workflows.graphs import walk_graph_from_network
     from geo_app.workflows.siting import (
         candidate_sites,
         district_groups,
@@ -91,7 +127,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         with input_notes() as notes:
             net, demand, existing = _siting_inputs(args)
             say(0.2, "walk graph and candidates")
-            graph = walk_graph_from_network(net, speed_m_s=args.speed)
+            graph, speed, join = walk_graph_of(args, net)
             candidates = _read_sites(args, "candidates", net, lambda **o: candidate_sites(
                 args.candidates, graph, network=args.network, max_snap_m=args.max_snap_m,
                 **o))
@@ -99,7 +135,7 @@ def cmd_site(args: argparse.Namespace) -> int:
         print(f"candidates: {len(candidates):,} ({args.candidates})")
         say(0.3, "coverage sets")
         run = prepare(graph, demand, candidates, existing=existing, minutes=args.minutes,
-                      speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+                      speed_m_s=speed, max_snap_m=args.max_snap_m, join=join)
         if args.by:
             return _site_by_district(args, net, graph, demand, existing, candidates, say, info)
         groups = lo = hi = None
@@ -136,8 +172,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     with input_notes() as notes:
         net, demand, existing = _siting_inputs(args)
         proposal = _read_sites(args, "sites", net, lambda **o: read_sites(args.sites, **o))
-    run = prepare(net, demand, proposal, existing=existing, minutes=args.minutes,
-                  speed_m_s=args.speed, max_snap_m=args.max_snap_m)
+    graph, speed, join = walk_graph_of(args, net)
+    run = prepare(graph, demand, proposal, existing=existing, minutes=args.minutes,
+                  speed_m_s=speed, max_snap_m=args.max_snap_m, join=join)
     result = evaluation_result(run)
     table = sites_frame(run, result)
     summary = summary_frame(run, result, "evaluate")

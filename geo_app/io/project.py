@@ -39,6 +39,8 @@ import shapely
 
 from geo_app.config import Settings
 from geo_app.io.files import replace_atomically
+from geo_app.io.scenario_edits import TABLE as NETWORK_TABLE
+from geo_app.io.scenario_edits import network_from_json, network_json
 from layers.validate import LayerValidationError
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,10 @@ class Scenario:
     back as lists). ``sites``: points with at least ``name`` (EPSG:4326 degrees; other CRSs
     are converted on save; no CRS is read as WGS-84). ``tables``: small frames; their index
     is not kept. ``created``/``updated``: ISO 8601 UTC, set by :func:`save_scenario`.
+    ``profile``: the walker profile the scenario was run for (None: the plain walk graph);
+    ``edits``: its network edits (lines in EPSG:4326 with ``kind``, ``status``/``open``,
+    ``direction``, ``incline``, ``step_count``; a ``NetworkEdits`` is accepted on save), saved
+    as GeoJSON (:mod:`geo_app.io.scenario_edits`) and restored as that frame; None: none.
     """
 
     name: str
@@ -94,6 +100,8 @@ class Scenario:
     notes: str = ""
     created: str | None = None
     updated: str | None = None
+    profile: str | None = None
+    edits: gpd.GeoDataFrame | None = None
 
 
 def default_project_path(settings: Settings | None = None) -> Path:
@@ -320,7 +328,10 @@ def save_scenario(path: str | Path, scenario: Scenario) -> Scenario:
     params = _params_json(scenario.params)
     layout, rows = _site_rows(scenario.sites, name)
     tables = [(i, str(t), _table_json(df, str(t)))
-              for i, (t, df) in enumerate(scenario.tables.items())]
+              for i, (t, df) in enumerate(scenario.tables.items()) if str(t) != NETWORK_TABLE]
+    network = network_json(scenario.profile, scenario.edits)
+    if network is not None:  # the profile and edits: a reserved table
+        tables.append((len(tables), NETWORK_TABLE, network))
     with _connection(path, create=True) as con, _transaction(con):
         old = con.execute("SELECT created FROM scenarios WHERE name = ?", (name,)).fetchone()
         (latest,) = con.execute("SELECT max(updated) FROM scenarios").fetchone()
@@ -383,8 +394,11 @@ def load_scenario(path: str | Path, name: str) -> Scenario:
         raise ProjectFileError(path, f"scenario {name!r} is incomplete: {len(sites)} of "
                                      f"{n_sites} sites")
     try:
+        profile, edits = next((network_from_json(d) for t, d in tables if t == NETWORK_TABLE),
+                              (None, None))
         return Scenario(name, kind, json.loads(params), _sites_frame(sites, json.loads(layout)),
-                        {t: _table_from_json(d) for t, d in tables}, notes, created, updated)
+                        {t: _table_from_json(d) for t, d in tables if t != NETWORK_TABLE},
+                        notes, created, updated, profile, edits)
     except (ValueError, TypeError, KeyError) as exc:
         raise ProjectFileError(path, f"scenario {name!r} is damaged: {exc}") from None
 

@@ -16,6 +16,7 @@ import pandas as pd
 from analysis.siting import SitingResult
 from geo_app.io.export import csv_bytes, write_gpkg_layers
 from geo_app.io.files import write_atomic
+from geo_app.io.scenario_edits import package_edits
 from geo_app.io.render import NO_CHROMIUM, find_chromium, html_to_pdf, html_to_png
 from geo_app.labels import facility_label, t
 from geo_app.workflows.proposals import proposal_sites, proposal_summary, sites_table, summary_rows
@@ -57,12 +58,29 @@ def uses_sample(parameters: dict) -> bool:
 _PARAMETER_LABELS = {"category": "existing_category"}  # parameter → label key, where they differ
 
 
+def _parameter_label(key: str, lang: str) -> str:
+    """A parameter's name: its run-information label where it has one."""
+    from geo_app.labels import has_label
+
+    key = _PARAMETER_LABELS.get(key, key)
+    return t(key if has_label(key) or not has_label(f"ri_{key}") else f"ri_{key}", lang)
+
+
 def _parameter_text(key: str, value, lang: str) -> str:
+    """A parameter in plain words: labels for codes, file names for paths, planner's numbers."""
+    from geo_app.io.display import fmt_share, run_info_value
+
     if key == "objective":
         return t(str(value), lang)
     if key == "category":
         return facility_label(str(value), lang) if value else t("no_existing", lang)
-    return "—" if value is None else _file_name(str(value))
+    if key == "datum":
+        return t(str(value), lang) if str(value) in ("wgs84", "gcj02", "bd09") else str(value)
+    if key == "target_share" and isinstance(value, (int, float)):
+        return fmt_share(value)
+    if value is None or value == "":
+        return "—"
+    return run_info_value(key, value, lang)
 
 
 def _file_name(text: str) -> str:
@@ -122,8 +140,7 @@ def _page(run: SitingRun, result: SitingResult, evaluation: Evaluation, *, lang:
     proposal = _proposal(evaluation)
     title = title or t("report_title", lang)
     summary = proposal_summary(run, result, proposal, str(parameters.get("objective", "")))
-    params = pd.DataFrame({t("item", lang): [t(_PARAMETER_LABELS.get(k, k), lang)
-                                             for k in parameters],
+    params = pd.DataFrame({t("item", lang): [_parameter_label(k, lang) for k in parameters],
                            t("value", lang): [_parameter_text(k, v, lang)
                                               for k, v in parameters.items()]})
     sites = sites_table(proposal_sites(run, result, proposal), lang)
@@ -215,14 +232,17 @@ def proposal_package(run: SitingRun, result: SitingResult, evaluation: Evaluatio
                      folder: str | Path, lang: str = "zh", title: str | None = None,
                      parameters: dict, map_html: str, map_png: bytes | None = None,
                      before_after: pd.DataFrame | None = None,
-                     indicators=None) -> dict[str, Path]:
+                     indicators=None, network_edits=None,
+                     walker_profile: str | None = None) -> dict[str, Path]:
     """Write the proposal to ``folder``: a GeoPackage (layers sites, summary, uncovered),
     the sites as CSV (UTF-8 with a byte-order mark, so that spreadsheets read Chinese),
     the HTML report and a README.txt; where Chromium is found (see
     :func:`geo_app.io.render.find_chromium`) also the map as PNG (``map_png`` or a
     screenshot of ``map_html``) and the report as PDF. Without Chromium, or when it
-    fails, the README says why they are missing. Returns the paths by kind (keys of
-    :data:`PACKAGE_FILES`)."""
+    fails, the README says why they are missing. With ``network_edits`` (the scenario's
+    edits) also ``network_edits.geojson`` with the ``walker_profile``
+    (:mod:`geo_app.io.scenario_edits`). Returns the paths by kind (keys of
+    :data:`PACKAGE_FILES`, and ``network_edits``)."""
     folder = Path(folder)
     proposal = _proposal(evaluation)
     summary = proposal_summary(run, result, proposal, str(parameters.get("objective", "")))
@@ -230,6 +250,7 @@ def proposal_package(run: SitingRun, result: SitingResult, evaluation: Evaluatio
     write_gpkg_layers({"sites": proposal_sites(run, result, proposal), "summary": summary,
                        "uncovered": uncovered_frame(run, proposal)}, paths["gpkg"])
     write_atomic(paths["csv"], sites_csv(run, result, proposal))
+    paths.update(package_edits(folder, network_edits, walker_profile))  # network_edits.geojson
     report = dict(lang=lang, title=title, parameters=parameters, before_after=before_after,
                   indicators=indicators)
     png, pdf, missing = map_png, None, None
@@ -256,12 +277,14 @@ def proposal_package(run: SitingRun, result: SitingResult, evaluation: Evaluatio
 def proposal_zip_bytes(run: SitingRun, result: SitingResult, evaluation: Evaluation, *,
                        lang: str = "zh", title: str | None = None, parameters: dict,
                        map_html: str, map_png: bytes | None = None,
-                       before_after: pd.DataFrame | None = None, indicators=None) -> bytes:
+                       before_after: pd.DataFrame | None = None, indicators=None,
+                       network_edits=None, walker_profile: str | None = None) -> bytes:
     """The proposal package (see :func:`proposal_package`) as the bytes of a ZIP file."""
     with tempfile.TemporaryDirectory(prefix="cq_proposal_") as tmp:
         paths = proposal_package(run, result, evaluation, folder=tmp, lang=lang, title=title,
                                  parameters=parameters, map_html=map_html, map_png=map_png,
-                                 before_after=before_after, indicators=indicators)
+                                 before_after=before_after, indicators=indicators,
+                                 network_edits=network_edits, walker_profile=walker_profile)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for path in paths.values():

@@ -70,6 +70,20 @@ def display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def display_kinds(frame: pd.DataFrame, lang: str = "zh") -> dict[str, str]:
+    """The kind of number of each labelled column of :func:`display` (for
+    :func:`geo_app.io.display.on_screen`): shares in percent, counts whole."""
+    kinds = {}
+    for col in frame.columns:
+        if is_share(col):
+            kinds[column_label(col, lang)] = "percent"
+        elif col in COUNTS or col.startswith("rank_"):
+            kinds[column_label(col, lang)] = "count"
+        elif col.endswith("_per_10k"):
+            kinds[column_label(col, lang)] = "minutes"  # one decimal at most
+    return kinds
+
+
 def sheet_name(view: str, lang: str) -> str:
     name = t(f"card_sheet_{view}", lang)
     for ch in "[]:*?/\\":

@@ -45,7 +45,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "table_of": ("属性表", "Attribute table"),
     "show_table": ("显示属性表的图层", "Table of layer"),
     "download_html": ("下载地图(HTML,离线可用)", "Download map (HTML, works offline)"),
-    "data_note": ("坐标为WGS-84;可信度为low及以下的点仅供示意,不宜用于步行距离分析。",
+    "data_note": ("坐标为WGS-84;可信度为“低”及以下的点仅供示意,不宜用于步行距离分析。",
                   "Coordinates are WGS-84; points of low or lower confidence are sketch positions, "
                   "not fit for walking-distance analysis."),
     # coverage map
@@ -811,7 +811,7 @@ _TEXT: dict[str, tuple[str, str]] = {
                          "**{name}**: {achieved} of {needed} done, +{proposed} proposed, "
                          "{candidates} candidates ({section})"),
     "card_marks_heading": ("标记已建成/拟建设施", "Mark facilities built or proposed"),
-    "card_marks_note": ("每行一个设施:目标代码、名称、状态(built 已建成 / proposed 拟建)、区县,"
+    "card_marks_note": ("每行一个设施:目标代码、名称、状态(已建成 / 拟建)、区县,"
                         "可填经纬度(WGS-84)。保存后存入当前项目。",
                         "One facility a row: target id, name, status (built / proposed), "
                         "district, optionally lon/lat (WGS-84). Saved in the current project."),
@@ -960,9 +960,10 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
 
 def _merge() -> None:
     """Each area's catalogue (one module per area, so that each has one home) joins ``_TEXT``."""
-    from geo_app.labels import app_state, engine, exports, mountain, numbers, siting_edits
+    from geo_app.labels import (app_state, engine, exports, mountain, numbers,
+                                scenario_network, siting_edits)
 
-    for part in (app_state, engine, exports, mountain, numbers, siting_edits):
+    for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network):
         clash = sorted(set(part.TEXT) & set(_TEXT))
         if clash:
             raise RuntimeError(f"label keys defined twice ({part.__name__}): {', '.join(clash)}")
@@ -972,12 +973,26 @@ def _merge() -> None:
 _merge()
 
 
+# Tests set STRICT (tests/conftest.py): then an unknown key of these message families raises
+# instead of coming back unchanged (user categories and column names still fall back).
+STRICT = False
+STRICT_FAMILIES = ("warn_", "step_", "press_", "download_", "why_", "upl_", "ind_", "cmp_",
+                   "project_", "start_", "gain0_", "running_", "rv_")
+
+
 def t(key: str, lang: str = "zh") -> str:
     """Label for ``key`` in ``lang`` ({"zh", "en"}); unknown keys come back unchanged."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}: expected one of {', '.join(LANGS)}")
     pair = _TEXT.get(key) or _CATEGORIES.get(key)
+    if pair is None and STRICT and str(key).startswith(STRICT_FAMILIES):
+        raise KeyError(f"unknown label key {key!r}")
     return pair[LANGS.index(lang)] if pair else key
+
+
+def has_label(key: str) -> bool:
+    """Whether the catalogue holds ``key`` (a word of the app, not the user's own)."""
+    return key in _TEXT or key in _CATEGORIES
 
 
 def category_label(key: str, lang: str = "zh") -> str:

@@ -106,7 +106,7 @@ def _base_layers(m: folium.Map, tiles: str, lang: str) -> None:
     if tiles not in TILES:
         raise ValueError(f"unknown tiles {tiles!r}: expected one of {', '.join(TILES)}")
     layers = {
-        "blank": dict(tiles=_BLANK_TILE, attr="blank", name=t("blank", lang)),
+        "blank": dict(tiles=_BLANK_TILE, attr=t("blank", lang), name=t("blank", lang)),
         "osm": dict(tiles="OpenStreetMap", name=t("osm", lang)),
     }
     for key in (tiles, *[k for k in TILES if k != tiles]):
@@ -216,13 +216,24 @@ def overview_map(districts: gpd.GeoDataFrame, places: dict[str, gpd.GeoDataFrame
     return m
 
 
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's shows feet and miles too)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+
 def new_map(tiles: str, lang: str, height: str, **options) -> folium.Map:
     """An empty map with a scale bar, Leaflet's own files only, and the base layers.
 
     ``options`` are further Leaflet map options (``prefer_canvas``, ``zoom_snap``…).
     """
-    m = folium.Map(location=CHONGQING_CENTRE, zoom_start=7, tiles=None, control_scale=True,
+    m = folium.Map(location=CHONGQING_CENTRE, zoom_start=7, tiles=None, control_scale=False,
                    height=height, **options)
+    MetricScale().add_to(m)
     # Only Leaflet itself: no icon fonts or Bootstrap are used, so the page stays small.
     m.default_js = [js for js in m.default_js if js[0] == "leaflet"]
     m.default_css = [css for css in m.default_css if css[0] == "leaflet_css"]

@@ -9,6 +9,7 @@ import pandas as pd
 import shapely
 
 from geo_app.labels import t
+from geo_app.labels.engine import osm_tag_label
 from geo_app.maps.base import (
     CANVAS_ABOVE,
     CATEGORY_COLOURS,
@@ -72,11 +73,20 @@ def places_layer(m: folium.Map, places: gpd.GeoDataFrame, key: str, colour: str,
                    tooltip=folium.GeoJsonTooltip(["name"], aliases=[t("name", lang)])).add_to(m)
 
 
+def named_clusters(clusters: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """Clusters whose dominant category and label read as words, not OSM tags
+    ("office=company" -> 公司)."""
+    top = [osm_tag_label(c, lang) for c in clusters["top_category"].astype(str)]
+    label = [f"{p} · {c}" if p else c for p, c in zip(clusters["place"].fillna(""), top)]
+    return clusters.assign(top_category=top, label=label)
+
+
 def clusters_map(result, *, lang: str = "zh", tiles: str = "blank", height: str = "100%",
                  districts: gpd.GeoDataFrame | None = None, legend_rows: int = 10) -> folium.Map:
     """POIs coloured by cluster (noise grey) under each cluster's hull, labelled with its
     dominant category and nearest named place; legend lists the largest clusters."""
-    pts, cl = result.points, result.clusters
+    pts, cl = result.points, named_clusters(result.clusters, lang)
+    pts = pts.assign(category=[osm_tag_label(c, lang) for c in pts["category"].astype(str)])
     m = new_map(tiles, lang, height, prefer_canvas=len(pts) > CANVAS_ABOVE, zoom_snap=0.25)
     districts_outline(m, districts, lang)
     colour_of = {int(c): _palette(i) for i, c in enumerate(cl["cluster"])}

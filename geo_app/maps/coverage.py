@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo_app.io.display import fmt_minutes, fmt_persons, fmt_share
 from geo_app.labels import facility_label, t
 from geo_app.maps.base import (
     _COVERED,
@@ -106,8 +107,9 @@ def _demand_cells_layer(m: folium.Map, result, category: str,
     else:
         cls = np.minimum((value * 5).astype(int), 4)
         colours, rows = list(_RED_TO_GREEN), [f"{20 * i}–{20 * (i + 1)}%" for i in range(5)]
-        key, shown = "share_covered", [f"{100 * v:.0f}%" for v in value]
-    props = pd.DataFrame({"k": cls, key: shown, "population": cells["population"].round(),
+        key, shown = "share_covered", [fmt_share(v) for v in value]
+    props = pd.DataFrame({"k": cls, key: shown,
+                          "population": [fmt_persons(v) for v in cells["population"]],
                           "points": cells["points"]})
     styles = [{"fillColor": c, "color": c, "weight": 0.5, "fillOpacity": 0.6} for c in colours]
     label = facility_label(category, lang)
@@ -131,9 +133,10 @@ def _demand_points_layer(m: folium.Map, result, category: str, threshold: float 
     else:
         key, layer = "walk_min", "cov_demand"
         minutes = d[time_column(category)].to_numpy(float) / 60.0
-        shown = [f"{v:.1f}" if np.isfinite(v) else f"> {threshold:g}" for v in minutes]
+        shown = [fmt_minutes(v) if np.isfinite(v) else f"> {threshold:g}" for v in minutes]
         shown = np.where(d["on_network"].to_numpy(bool), shown, t("off_network", lang))
-    props = pd.DataFrame({"k": cls, key: shown, "population": d["population"].round(1)})
+    props = pd.DataFrame({"k": cls, key: shown,
+                          "population": [fmt_persons(v) for v in d["population"]]})
     styles = [{"fillColor": c, "color": "#444444", "weight": 0.5, "fillOpacity": 0.95}
               for c in colours]
     label = facility_label(category, lang)

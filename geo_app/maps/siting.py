@@ -160,14 +160,8 @@ def siting_map(view, *, lang: str = "zh", tiles: str = "blank",
     if existing is not None and len(existing):
         _existing_layer(m, existing, lang)
     _sites_layers(m, view, lang)
-    rows = [(c, t(k, lang)) for c, k in zip((_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK),
-                                             _STATUS_KEYS)]
-    rows += [(_SITE, t("proposed_sites", lang)), (_CATCHMENT, t("catchments", lang)),
-             (_CANDIDATE, t("candidates", lang))]
-    if existing is not None and len(existing):
-        rows.append((_EXISTING, t("existing", lang)))
     if not compact:
-        Legend(t("coverage_status", lang), rows).add_to(m)
+        _legend(m, existing, lang)
     finish_map(m, run.demand.total_bounds, collapsed=compact)
     return m
 
@@ -236,13 +230,7 @@ def edit_base_map(run, *, lang: str = "zh", tiles: str = "blank",
     _candidates_layer(m, run, lang)
     if existing is not None and len(existing):
         _existing_layer(m, existing, lang)
-    rows = [(c, t(k, lang)) for c, k in zip((_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK),
-                                             _STATUS_KEYS)]
-    rows += [(_SITE, t("proposed_sites", lang)), (_CATCHMENT, t("catchments", lang)),
-             (_CANDIDATE, t("candidates", lang))]
-    if existing is not None and len(existing):
-        rows.append((_EXISTING, t("existing", lang)))
-    Legend(t("coverage_status", lang), rows).add_to(m)
+    _legend(m, existing, lang)
     _EditEvents().add_to(m)
     west, south, east, north = run.demand.total_bounds
     m.fit_bounds([[south, west], [north, east]])
@@ -302,3 +290,14 @@ def difference_map(sites: gpd.GeoDataFrame, *, names: tuple[str, str], lang: str
     pad = 0.005
     finish_map(m, [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad], collapsed=True)
     return m
+
+
+def _legend(m, existing, lang: str) -> None:
+    """The siting maps' legend: coverage status, sites, catchments, candidates, existing."""
+    rows = [(c, t(k, lang)) for c, k in zip((_BEFORE, _NEW, _NOT_COVERED, _OFF_NETWORK),
+                                             _STATUS_KEYS)]
+    rows += [(_SITE, t("proposed_sites", lang)), (_CATCHMENT, t("catchments", lang)),
+             (_CANDIDATE, t("candidates", lang))]
+    if existing is not None and len(existing):
+        rows.append((_EXISTING, t("existing", lang)))
+    Legend(t("coverage_status", lang), rows).add_to(m)

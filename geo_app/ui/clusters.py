@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo_app.io.export import csv_bytes, geojson_bytes, geotiff_bytes, gpkg_bytes
+from geo_app.io.display import on_screen, people_csv
+from geo_app.io.export import geojson_bytes, geotiff_bytes, gpkg_bytes
 from geo_app.labels import t
+from geo_app.labels.engine import osm_tag_label
 from geo_app.maps.clusters import (
     catchment_map,
     clusters_map,
     hotspot_map,
+    named_clusters,
     service_area_map,
 )
 from geo_app.ui.assets import upload_types
@@ -109,9 +112,10 @@ def _downloads(items: list[tuple[str, bytes, str, str]], key: str) -> None:
 
 
 def _labelled(table):
-    """A result table with its column names in the session's language (data unchanged)."""
+    """A result table for people: column names in the session's language, numbers as a
+    planner writes them (:func:`geo_app.io.display.on_screen`)."""
     lang = L()
-    return table.rename(columns={c: t(c, lang) for c in table.columns})
+    return on_screen(table, names=lambda c: t(c, lang))
 
 
 def _districts_near(gdf):
@@ -129,7 +133,7 @@ def clusters_view(tiles: str) -> None:
     if pois is None:
         return
     method = st.sidebar.radio(t("cluster_method", lang), ("dbscan", "hdbscan"), key="cl_method",
-                              horizontal=True)
+                              horizontal=True, format_func=str.upper)
     eps = st.sidebar.number_input(t("eps_m", lang), 10.0, 5000.0, 60.0, 10.0, key="cl_eps",
                                   disabled=method != "dbscan")
     k = int(st.sidebar.number_input(t("min_samples", lang), 2, 500, 8, key="cl_min_samples"))
@@ -146,13 +150,13 @@ def clusters_view(tiles: str) -> None:
     cols[2].metric(t("noise", lang), f"{p['points'] - p['clustered']:,}")
     show_map(clusters_map(r, lang=lang, tiles=tiles, districts=_districts_near(r.points)),
              "clusters_map.html", "cl_clusters_map")
-    table = r.clusters.drop(columns="geometry")
-    st.dataframe(_labelled(table), width="stretch", hide_index=True)
+    table = named_clusters(r.clusters, lang).drop(columns="geometry")
+    st.dataframe(**_labelled(table))
     _downloads([("download_gpkg", gpkg_bytes(r.layers(), "clusters"), "clusters.gpkg",
                  "application/geopackage+sqlite3"),
                 ("download_geojson", geojson_bytes(r.clusters), "clusters.geojson",
                  "application/geo+json"),
-                ("download_csv", csv_bytes(r.sector_counts), "cluster_sectors.csv", "text/csv")],
+                ("download_csv", people_csv(r.sector_counts), "cluster_sectors.csv", "text/csv")],
                "cl_clusters")
 
 
@@ -170,7 +174,9 @@ def hotspots_view(tiles: str) -> None:
                                         key="cl_bandwidth")
     cats = sorted(set(pois["category"].astype(str)) | set(pois.get("sector_9611", []))
                   - {""})
-    chosen = st.sidebar.multiselect(t("only_categories", lang), cats, key="cl_categories")
+    chosen = st.sidebar.multiselect(t("only_categories", lang), cats, key="cl_categories",
+                                    placeholder=t("choose_options", lang),
+                                    format_func=lambda c: osm_tag_label(c, lang))
     key = (path, study_area().key, grid, cell, bandwidth, tuple(chosen))
     def compute():
         pts = pois
@@ -232,8 +238,9 @@ def catchments_view(tiles: str) -> None:
             st.info(t("need_clusters", lang))
             return
         r = list(found.values())[-1]
-        centres = r.clusters.assign(geometry=r.clusters.geometry.representative_point(),
-                                    name=r.clusters["label"],
+        named = named_clusters(r.clusters, lang)
+        centres = named.assign(geometry=r.clusters.geometry.representative_point(),
+                                    name=named["label"],
                                     pois=r.clusters["n_points"].astype(float))
     key = (data["network"], area.key, source, cost, beta, limit, cell,
            None if centres is None else tuple(centres["label"]))
@@ -259,11 +266,11 @@ def catchments_view(tiles: str) -> None:
                            districts=_districts_near(res.cells)),
              "catchments_map.html", "cl_catch_map")
     table = res.circles.drop(columns="geometry")
-    st.dataframe(_labelled(table[[p["name_column"], "attractiveness", "expected_visitors",
-                                  "share", "dominant_cells"]]), width="stretch", hide_index=True)
+    st.dataframe(**_labelled(table[[p["name_column"], "attractiveness", "expected_visitors",
+                                    "share", "dominant_cells"]]))
     _downloads([("download_gpkg", gpkg_bytes(res.layers(), "catchments"), "catchments.gpkg",
                  "application/geopackage+sqlite3"),
-                ("download_csv", csv_bytes(table), "catchments.csv", "text/csv")], "cl_catch")
+                ("download_csv", people_csv(table), "catchments.csv", "text/csv")], "cl_catch")
 
 
 def _catchments(run_catchments, data, source, centres, cost, beta, limit, cell):
@@ -316,7 +323,7 @@ def service_view(tiles: str) -> None:
     show_map(service_area_map(bases.rename(columns={name: "name"}), areas, lang=lang, tiles=tiles,
                               districts=_districts_near(areas)), "service_areas.html",
              "cl_service_map")
-    st.dataframe(_labelled(table), width="stretch", hide_index=True)
+    st.dataframe(**_labelled(table))
     _downloads([("download_gpkg", gpkg_bytes({"service_areas": areas, "bases": table},
                                              "service_areas"), "service_areas.gpkg",
                  "application/geopackage+sqlite3")], "cl_service")

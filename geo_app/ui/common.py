@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo_app.labels import t
-from geo_app.maps.base import TILES
-from geo_app.maps.offline import render_offline
-from geo_app.ui.assets import save_upload, serve_locally
-from geo_app.workflows import coverage as workflow
-from geo_app.workflows.base_layers import load_base_layers
+from geo_app.ui.state import progress_run  # noqa: F401 — the pages' progress indicator
+
+# the heavy modules (geopandas, folium, the workflows) are imported where used, so that the
+# first page draws its first content before they load
 
 DATUMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 # the inputs the data page offers, each replaceable on its own
@@ -25,11 +23,15 @@ def L() -> str:  # noqa: N802 — short on purpose: every label call uses it
 
 @st.cache_resource(show_spinner=False)
 def base_layers():
+    from geo_app.workflows.base_layers import load_base_layers
+
     return load_base_layers()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def coverage_inputs(network: str, facilities: str | None, demand: str | None, datum: str):
+    from geo_app.workflows import coverage as workflow
+
     return workflow.load_inputs(network, facilities, demand, datum=datum)
 
 
@@ -39,6 +41,11 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
 
     Returns the standalone HTML (None without ``standalone_name``: no download).
     """
+    from streamlit_folium import st_folium
+
+    from geo_app.maps.offline import render_offline
+    from geo_app.ui.assets import serve_locally
+
     lang = L()
     # the standalone page is rendered before the links point at the app's static folder
     standalone = None if standalone_name is None else render_offline(m)
@@ -59,9 +66,22 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
 
 
 def tiles_choice() -> str:
+    """The base map's key (never its label: the select box is keyed, labels come apart)."""
+    from geo_app.maps.base import TILES
+
     lang = L()
+    if st.session_state.get("tiles") not in TILES:
+        st.session_state.pop("tiles", None)  # a label of another language or an old key
     return st.sidebar.selectbox(t("basemap", lang), TILES, format_func=lambda k: t(k, lang),
                                 key="tiles")
+
+
+def current_tiles() -> str:
+    """The base map chosen, for code that runs without drawing the select box (a fragment)."""
+    from geo_app.maps.base import TILES
+
+    tiles = st.session_state.get("tiles")
+    return tiles if tiles in TILES else TILES[0]
 
 
 def show_error(exc: Exception) -> None:
@@ -73,6 +93,8 @@ def show_error(exc: Exception) -> None:
 
 def saved_upload(kind: str, f) -> str | None:
     """Path of an uploaded file saved for the loaders; None (and a message) if refused."""
+    from geo_app.ui.assets import save_upload
+
     try:
         return str(save_upload(kind, f.name, f.getvalue()))
     except ValueError as exc:
@@ -85,6 +107,8 @@ def sample_data() -> dict:
 
     ``base`` ("sample" or "osm") and ``defaults`` say what each input is without an upload;
     ``names`` holds the file name of each uploaded input (its path is the checked copy)."""
+    from geo_app.workflows import coverage as workflow
+
     defaults = {k: None for k in INPUT_KINDS} | {"network": str(workflow.sample_path())}
     return {"source": "sample", "base": "sample", "defaults": defaults, "names": {},
             **defaults, "datum": "wgs84", "category_column": "category"}
@@ -178,9 +202,22 @@ def study_inputs(paths, datum: str, reach: float):
     return clipped_inputs(*paths, datum, area, area_id(area), reach)
 
 
-def area_caption() -> None:
-    """The study area and data in use, under the page choice."""
+def area_caption(page: str = "") -> None:
+    """The study area and data in use, under the page choice (read nothing: the data's extent
+    is named, not computed). The overview's map is Chongqing's bundled layers whatever the
+    data, so there the caption says so and names the analysis data apart."""
     lang = L()
-    area, data = study_area(), data_choice()
-    st.sidebar.caption(f"{t('study_area', lang)}: {area.label(lang)} · "
-                       f"{t('data_' + data['source'], lang)}")
+    data = data_choice() if "data" in st.session_state else None
+    area = st.session_state.get("study_area")
+    sample = data is None or network_is_sample(data)
+    if area is not None:
+        name = area.label(lang)
+    else:
+        name = t("area_data_extent" if sample else "area_municipality", lang)
+    source = t("data_sample" if sample and (data is None or data["source"] == "sample")
+               else "data_" + data["source"], lang)
+    if page == "overview":
+        st.sidebar.caption(f"{t('caption_overview_map', lang)} · "
+                           f"{t('caption_analysis_data', lang)}: {source}")
+    else:
+        st.sidebar.caption(f"{t('study_area', lang)}: {name} · {source}")

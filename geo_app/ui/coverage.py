@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from geo_app.io.display import on_screen, people_csv, run_info_table
 from geo_app.io.export import geojson_bytes
 from geo_app.labels import facility_label, t
+from geo_app.labels.engine import step_text, warning_text
 from geo_app.maps.coverage import coverage_map
 from geo_app.ui.common import (
     L,
@@ -20,9 +22,9 @@ from geo_app.ui.common import (
     tiles_choice,
 )
 from geo_app.ui.served import heavy_run, md, show_refused, shown_run_info
+from geo_app.ui.state import RunProgress
 from geo_app.workflows import runs
-from geo_app.workflows.coverage import demand_csv, geopackage_bytes, run, summary_csv, summary_table
-from geo_app.workflows.inputs import hide_paths
+from geo_app.workflows.coverage import geopackage_bytes, run, summary_table
 
 KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
@@ -65,7 +67,7 @@ def coverage_page() -> None:
            data_choice().get("dem"), walker)
     slot = st.empty()  # always there, so that the elements below keep their places
     if pressed:
-        bar = slot.progress(0.0, text=t("loading", lang))
+        bar = RunProgress("running_coverage", slot)  # stays for the whole run (ui/state.py)
         try:
             # one reach for every threshold up to 30 min, so that the clipped inputs and
             # their walk graph are reused when only the threshold or area type changes
@@ -75,13 +77,13 @@ def coverage_page() -> None:
             need = runs.coverage_bytes(len(inputs.network.edges), len(inputs.demand),
                                        len(inputs.facilities), len(cats))
             with heavy_run("coverage", need, slot) as ticket:
-                bar = slot.progress(0.0, text=t("loading", lang))
+                bar = RunProgress("running_coverage", slot, bar.started)
                 graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach),
                                       speed, data_choice().get("dem"), profile)
 
                 def progress(f, what):  # a run whose session has gone stops here
                     ticket.check()
-                    bar.progress(min(max(f, 0.0), 1.0), text=what)
+                    bar.progress(min(max(f, 0.0), 1.0), text=step_text(what, lang))
 
                 result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
                              graph=graph, profile=profile, progress=progress)
@@ -97,7 +99,8 @@ def coverage_page() -> None:
         slot.empty()
         results.pop(key, None)
         results[key] = {"result": result, "gpkg": geopackage_bytes(result),
-                        "demand_csv": demand_csv(result), "summary_csv": summary_csv(result)}
+                        "demand_csv": people_csv(result.demand),
+                        "summary_csv": people_csv(result.summary)}
         while len(results) > KEPT_RESULTS:
             results.pop(next(iter(results)))
     entry = results.get(key)
@@ -118,8 +121,8 @@ def coverage_page() -> None:
     if result.info("population_is_estimate") == "True":
         st.info(t("estimate_note", lang))
     if result.warnings:
-        st.warning("\n".join(f"- {md(hide_paths(str(w)))}" for w in result.warnings))
-    st.dataframe(summary_table(result, lang), width="stretch", hide_index=True)
+        st.warning("\n".join(f"- {md(warning_text(w, lang))}" for w in result.warnings))
+    st.dataframe(**on_screen(summary_table(result, lang), hide=("category",)))
     cols = st.columns(4)
     for col, (label, data, name, mime) in zip(cols, (
             ("download_gpkg", entry["gpkg"], "coverage.gpkg", "application/geopackage+sqlite3"),
@@ -130,4 +133,4 @@ def coverage_page() -> None:
         col.download_button(t(label, lang), data=data, file_name=name, mime=mime, key=label,
                             on_click="ignore")
     with st.expander(t("run_info", lang)):
-        st.dataframe(result.run_info, width="stretch", hide_index=True)
+        st.dataframe(run_info_table(result.run_info, lang), width="stretch", hide_index=True)

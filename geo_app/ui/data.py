@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import folium
 import streamlit as st
+from branca.element import MacroElement
 from folium.plugins import Draw
+from jinja2 import Template
 
 from geo_app.labels import t
 from geo_app.maps.base import Legend, finish_map, new_map
@@ -23,6 +27,7 @@ from geo_app.ui.common import (
     show_map,
     study_area,
 )
+from geo_app.ui.state import progress_run
 from geo_app.workflows import inputs
 
 AREA_KINDS = ("data_extent", "municipality", "region_group", "district", "township", "drawn")
@@ -45,6 +50,41 @@ def townships_of(path: str, name_column: str | None, datum: str):
     return sa.townships_from_file(path, name_column, datum)
 
 
+class DrawWords(MacroElement):
+    """Leaflet.draw's tooltips and buttons in the session's language (``L.drawLocal``)."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+    (function (src, dst) {
+        function merge(a, b) { for (var k in a) {
+            if (typeof a[k] === "object") { b[k] = b[k] || {}; merge(a[k], b[k]); }
+            else { b[k] = a[k]; } } }
+        if (dst) { merge(src, dst); }
+    })({{ this.words }}, window.L && L.drawLocal);
+{% endmacro %}""")
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        w = {k: t(f"draw_{k}", lang) for k in (
+            "cancel", "cancel_title", "finish", "finish_title", "undo", "undo_title", "polygon",
+            "rectangle", "circle", "poly_start", "poly_cont", "poly_end", "rect_start",
+            "circle_start", "release", "radius", "error")}
+        shape = {"tooltip": {"start": w["poly_start"], "cont": w["poly_cont"],
+                             "end": w["poly_end"]}}
+        self.words = json.dumps({"draw": {
+            "toolbar": {"actions": {"title": w["cancel_title"], "text": w["cancel"]},
+                        "finish": {"title": w["finish_title"], "text": w["finish"]},
+                        "undo": {"title": w["undo_title"], "text": w["undo"]},
+                        "buttons": {"polygon": w["polygon"], "rectangle": w["rectangle"],
+                                    "circle": w["circle"]}},
+            "handlers": {"circle": {"tooltip": {"start": w["circle_start"]},
+                                    "radius": w["radius"]},
+                         "polygon": shape,
+                         "polyline": {"error": w["error"], "tooltip": shape["tooltip"]},
+                         "rectangle": {"tooltip": {"start": w["rect_start"]}},
+                         "simpleshape": {"tooltip": {"end": w["release"]}}}}},
+            ensure_ascii=False)
+
+
 def area_map(area, lang: str) -> folium.Map:
     """The districts, the chosen area and a drawing tool (rectangle, polygon, circle)."""
     from geo_app.maps.clusters import districts_outline
@@ -57,6 +97,7 @@ def area_map(area, lang: str) -> folium.Map:
     Draw(export=False, position="topleft",
          draw_options={"polyline": False, "marker": False, "circlemarker": False},
          edit_options={"edit": False, "remove": False}).add_to(m)
+    DrawWords(lang).add_to(m)
     Legend(t("study_area", lang), [("#d7301f", area.label(lang)),
                                    ("#555555", t("districts", lang))]).add_to(m)
     finish_map(m, area.geometry.bounds)
@@ -169,19 +210,17 @@ def osm_fetch() -> None:
     st.caption(f"{t('osm_for_area', lang)}: {area.label(lang)} ({area.area_km2:,.1f} km²)")
     if not st.button(t("fetch_osm", lang), key="data_fetch", type="primary"):
         return
-    bar = st.progress(0.0, text=t("fetching", lang))
     try:
-        paths = inputs.download_area(area.geometry, progress=lambda f, what: bar.progress(
-            min(max(f, 0.0), 1.0), text=what))
+        with progress_run("running_download") as say:  # stays for the whole download
+            say(0.0, "fetching")
+            paths = inputs.download_area(area.geometry, progress=say)
     except inputs.offline_error() as exc:
-        bar.empty()
-        st.error(f"{t('offline', lang)}\n\n{exc}")
+        # the reader's own words are English: shown in the English interface only
+        st.error(t("offline", lang) if lang == "zh" else f"{t('offline', lang)}\n\n{exc}")
         return
     except LOAD_ERRORS as exc:
-        bar.empty()
         show_error(exc)
         return
-    bar.empty()
     # the download is the new default; inputs the user uploaded stay
     defaults = {k: None for k in INPUT_KINDS} | {
         "network": str(paths["network"]), "facilities": str(paths["facilities"]),

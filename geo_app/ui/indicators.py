@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo_app.io.display import on_screen
 from geo_app.io.indicators import (
     compliance_display,
     definitions_display,
@@ -87,6 +88,11 @@ def _chart(area: pd.DataFrame, lang: str) -> None:
     st.altair_chart((bars + ticks).properties(height=alt.Step(26)), width="stretch")
 
 
+def _percent_columns(lang: str) -> dict:
+    """The indicator table's columns already in percent (one decimal on screen)."""
+    return {t("ind_value", lang): "percent", t("ind_target", lang): "percent"}
+
+
 def indicators_page() -> None:
     lang = L()
     result, network = current_coverage()
@@ -112,8 +118,8 @@ def indicators_page() -> None:
     kinds = list(dict.fromkeys(ind.table["zone_type"]))
     kind = st.selectbox(t("ind_zone_type", lang), kinds, key="ind_zone_type",
                         format_func=lambda k: t(f"zone_{k}", lang))
-    st.dataframe(display_table(ind.table[ind.table["zone_type"] == kind], lang),
-                 width="stretch", hide_index=True)
+    st.dataframe(**on_screen(display_table(ind.table[ind.table["zone_type"] == kind], lang),
+                             _percent_columns(lang)))
 
     st.subheader(t("ind_map", lang))
     options = mapped_indicators(ind)
@@ -129,9 +135,8 @@ def indicators_page() -> None:
 
     st.subheader(t("ind_compliance", lang))
     comp_kinds = list(dict.fromkeys(ind.compliance["zone_type"]))
-    st.dataframe(compliance_display(ind.compliance, ind.standards, lang,
-                                    kind if kind in comp_kinds else "study_area"),
-                 width="stretch", hide_index=True)
+    st.dataframe(**on_screen(compliance_display(ind.compliance, ind.standards, lang,
+                                                kind if kind in comp_kinds else "study_area")))
     groups = ind.coverage_groups
     if len(groups) and (groups["group"] != "all").any():
         st.subheader(t("ind_coverage_groups", lang))
@@ -141,14 +146,14 @@ def indicators_page() -> None:
         wide["category"] = [facility_label(c, lang) for c in wide["category"]]
         wide.columns = [t("category", lang) if c == "category" else t(f"group_{c}", lang)
                         for c in wide.columns]
-        st.dataframe(wide, width="stretch", hide_index=True)
+        st.dataframe(**on_screen(wide, {c: "percent" for c in wide.columns[1:]}))
     with st.expander(t("ind_rule", lang) + " · " + t("ind_source", lang)):
         st.dataframe(definitions_display(ind.table, lang), width="stretch", hide_index=True)
     _downloads(ind, lang)
 
 
 def _downloads(ind, lang: str) -> None:
-    from geo_app.io.export import csv_bytes
+    from geo_app.io.display import people_csv
     from geo_app.io.render import find_chromium
     from geo_app.io.report import indicators_report_html, indicators_report_pdf
 
@@ -157,7 +162,7 @@ def _downloads(ind, lang: str) -> None:
                             file_name="indicators.xlsx", key="ind_xlsx", on_click="ignore",
                             mime="application/vnd.openxmlformats-officedocument."
                                  "spreadsheetml.sheet")
-    cols[1].download_button(t("ind_download_csv", lang), data=csv_bytes(ind.table),
+    cols[1].download_button(t("ind_download_csv", lang), data=people_csv(ind.table),
                             file_name="indicators.csv", mime="text/csv", key="ind_csv",
                             on_click="ignore")
     cols[2].download_button(t("ind_download_report", lang), on_click="ignore",

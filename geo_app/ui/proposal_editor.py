@@ -15,7 +15,7 @@ from geo_app.io.export import geojson_bytes
 from geo_app.labels import t
 from geo_app.maps.siting import edit_base_map, edit_layers
 from geo_app.ui.assets import serve_locally
-from geo_app.ui.common import L
+from geo_app.ui.common import L, current_tiles
 from geo_app.workflows.proposals import (
     OffNetworkClick,
     move_site,
@@ -192,7 +192,7 @@ def tables(state: dict, summary, ev, lang: str) -> None:
     numbers = {t(c, lang): st.column_config.NumberColumn(format="localized")
                for c in ("gain", "gain_alone", "unique_gain", "overlap", "snap_m")}
     st.dataframe(table, width="stretch", hide_index=True, column_config=numbers)
-    tiles = st.session_state.get("tiles", "blank")
+    tiles = current_tiles()  # a key, never the select box's label
     cols = st.columns(3)
     cols[0].download_button(t("download_sites_geojson", lang), key="site_geojson",
                             data=lambda: geojson_bytes(proposal_sites(

@@ -86,7 +86,8 @@ def project_panel() -> str:
     if done:
         getattr(st, done[0])(done[1])
     st.caption(t("project_store_note" if s.sign_in == "none" else "project_signed_in", lang)
-               + " · " + t("times_in", lang).format(zone=s.timezone))
+               + " · " + t("times_in", lang).format(
+                   zone=t("tz_beijing", lang) if s.timezone == "Asia/Shanghai" else s.timezone))
     if name in names:
         st.download_button(t("project_download", lang), key="project_download",
                            data=lambda: store().export_bytes(name), on_click="ignore",

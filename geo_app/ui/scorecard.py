@@ -7,11 +7,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo_app.io.scorecard import display, scorecard_xlsx_bytes
+from geo_app.io.scorecard import scorecard_xlsx_bytes
 from geo_app.labels import t
+from geo_app.labels.engine import warning_text
 from geo_app.maps.scorecard import circles_chart
 from geo_app.ui.common import LOAD_ERRORS, L, saved_upload, show_error
-from geo_app.ui.scorecard_parts import card_section, targets_section
+from geo_app.ui.scorecard_parts import card_section, screen_view, targets_section
 from geo_app.ui.served import md
 from geo_app.workflows import life_circles as lc
 from geo_app.workflows.scorecard import build_scorecard, read_zones
@@ -119,7 +120,8 @@ def scorecard_page() -> None:
         proposals_all, marks = [], empty_marks()
     names = [p.name for p in proposals_all]
     chosen = st.sidebar.multiselect(t("card_scenarios", lang), names, default=names,
-                                    key="card_scenarios")
+                                    key="card_scenarios",
+                                    placeholder=t("choose_options", lang))
     proposals = [p for p in proposals_all if p.name in chosen]
     pressed = st.sidebar.button(t("card_run", lang), type="primary", key="card_run",
                                 disabled=result is None)
@@ -188,17 +190,17 @@ def _circle_section(circles, effect, target: float, lang: str) -> None:
     st.progress(min(met / target, 1.0), text=t("card_progress_text", lang).format(
         achieved=met, needed=f"{target:g}", pct=f"{100 * met / target:.1f}"))
     if circles.warnings:
-        st.warning("\n".join(f"- {md(t(w.key, lang).format(**w.values))}"
+        st.warning("\n".join(f"- {md(warning_text(w, lang))}"
                              for w in circles.warnings if w.key))
     st.altair_chart(circles_chart(c, lang), width="content")
     shown = c.drop(columns=[c.geometry.name, "lacking", "centre_lon", "centre_lat", "mode",
                             "floor", "ceiling", "max_minutes"], errors="ignore")
-    st.dataframe(display(pd.DataFrame(shown), lang), width="stretch", hide_index=True)
+    st.dataframe(**screen_view(pd.DataFrame(shown), lang))
     if effect is not None:
         st.markdown(f"**{t('card_before_after', lang)}**")
-        st.dataframe(display(effect.counts, lang), width="stretch", hide_index=True)
+        st.dataframe(**screen_view(effect.counts, lang))
         if len(effect.flips):
-            st.dataframe(display(effect.flips, lang), width="stretch", hide_index=True)
+            st.dataframe(**screen_view(effect.flips, lang))
         else:
             st.caption(t("card_no_flips", lang))
 

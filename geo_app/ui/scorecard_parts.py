@@ -7,7 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo_app.io.scorecard import column_label, display
+from geo_app.io.display import on_screen
+from geo_app.io.scorecard import column_label, display, display_kinds
 from geo_app.labels import t
 from geo_app.maps.scorecard import MAP_METRICS, bar_chart, small_multiples
 from geo_app.ui.common import LOAD_ERRORS, show_error
@@ -35,18 +36,24 @@ def card_section(card, result, lang: str) -> None:
     order = z.sort_values(metric, ascending=False, na_position="last")
     shown = order.drop(columns=[c for c in order.columns if c.startswith("share_")
                                 and c != "share_basket" and c != metric])
-    st.dataframe(display(shown, lang), width="stretch", hide_index=True, height=420)
+    st.dataframe(**screen_view(shown, lang), height=420)
     st.altair_chart(bar_chart(card, metric, lang), width="stretch")
     if "regions" in card.views:
         st.markdown(f"**{t('card_sheet_regions', lang)}**")
         st.caption(t("card_regions_note", lang))
-        st.dataframe(display(card.views["regions"], lang), width="stretch", hide_index=True)
+        st.dataframe(**screen_view(card.views["regions"], lang))
     st.markdown(f"**{t('card_maps', lang)}**")
     metrics = [m for m in MAP_METRICS if m in z.columns and z[m].notna().any()]
     if metric not in metrics:
         metrics = [*metrics[:3], metric]
     tol = 0.01 if card.zone_kind == "district" else 0.0
     st.altair_chart(small_multiples(card, metrics, lang, tolerance=tol), width="content")
+
+
+def screen_view(frame: pd.DataFrame, lang: str) -> dict:
+    """``st.dataframe`` arguments of a scorecard view: labelled, numbers as a planner writes
+    them, "—" for an empty value."""
+    return on_screen(display(frame, lang), display_kinds(frame, lang))
 
 
 def targets_section(card, marks: pd.DataFrame, lang: str, save) -> None:
@@ -78,7 +85,8 @@ def targets_section(card, marks: pd.DataFrame, lang: str, save) -> None:
                 "target": st.column_config.SelectboxColumn(
                     column_label("id", lang), options=list(tb["id"]), required=True),
                 "status": st.column_config.SelectboxColumn(
-                    column_label("status", lang), options=["built", "proposed"], required=True),
+                    column_label("status", lang), options=["built", "proposed"], required=True,
+                    format_func=lambda k: t(f"mark_{k}", lang)),
                 "district": st.column_config.SelectboxColumn(column_label("district", lang),
                                                              options=zones)})
         if st.button(t("card_marks_save", lang), key="card_marks_save"):

@@ -27,6 +27,7 @@ from geo_app.ui.common import (
     show_error,
     show_map,
 )
+from geo_app.ui.state import forget
 from geo_app.workflows import inputs
 from geo_app.workflows import upload_text as text
 
@@ -52,7 +53,7 @@ def keep(key: str) -> None:
 
 def _seed(key: str, value, options=None) -> None:
     if options is not None and st.session_state.get(key, value) not in options:
-        st.session_state.pop(key, None)
+        forget(key)
         value = value if value in options else options[0]
     if key not in st.session_state:
         st.session_state[key] = value
@@ -62,7 +63,7 @@ def _forget_widgets(kind: str) -> None:
     """Drop the widgets of ``kind``'s settings, so they are seeded again from its record."""
     for key in [k for k in st.session_state if isinstance(k, str)
                 and k.startswith(tuple(f"{p}{kind}" for p in _WIDGETS))]:
-        del st.session_state[key]
+        forget(key)  # and its value kept for the session (ui/state.py), or it would come back
 
 
 def _digest(value: str) -> str:

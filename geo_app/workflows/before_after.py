@@ -48,34 +48,45 @@ def _area_row(result: CoverageResult) -> pd.Series:
 def coverage_before_after(inputs: CoverageInputs, sites: gpd.GeoDataFrame,
                           hub_categories: Sequence[str] = HUB_CATEGORIES, *,
                           minutes: float | None = None, graph: WalkGraph | None = None,
-                          speed_m_s: float = 1.0) -> pd.DataFrame:
+                          speed_m_s: float = 1.0, profile: str | None = None, edits=None,
+                          join: str = "node") -> pd.DataFrame:
     """Residents covered per category before and after adding ``sites`` (points) as
     facilities of each of ``hub_categories``.
 
     Coverage as :func:`geo_app.workflows.coverage.run_coverage` (isochrones off), once with the
     existing facilities and once with the sites added; ``minutes`` None uses each
     category's life-circle level, ``speed_m_s`` is the walking speed (m/s) and ``graph``
-    a prebuilt walk graph (built once here otherwise). One row per category of the run,
+    a prebuilt walk graph (built once here otherwise: a walker ``profile``'s, with network
+    ``edits``, as coverage builds it). ``join``: as the siting run's (see
+    :func:`geo_app.workflows.siting.prepare`): "node" (default) or "street" (coverage's
+    default), so that the figures equal the run's. One row per category of the run,
     then ``basket`` (residents reaching every category): ``in_hub``, ``threshold_min``
     (minutes; NaN for the basket), ``residents``, ``covered_before``, ``covered_after``,
     ``gain`` (persons) and ``share_before``, ``share_after`` (0–1).
     """
-    from geo_app.workflows.graphs import walk_graph_from_network
+    from geo_app.workflows.siting import siting_graph
 
     hub = list(dict.fromkeys(str(c) for c in hub_categories))
     if not hub:
         raise ValueError("no hub categories: name at least one category the sites provide")
     if sites.crs is None:
         raise ValueError("the sites have no coordinate reference system: give EPSG:4326 points")
-    g = graph if graph is not None else walk_graph_from_network(inputs.network,
-                                                                speed_m_s=speed_m_s)
+    if graph is not None:
+        g = graph
+        if profile is not None:
+            from geo_app.workflows.graphs import walker_profile
+
+            speed_m_s = walker_profile(profile).flat_m_s
+    else:
+        g, speed_m_s = siting_graph(inputs.network, profile=profile, edits=edits,
+                                    speed_m_s=speed_m_s)
     categories = list(dict.fromkeys([*(inputs.categories or []), *hub]))
 
     def cover(facilities: gpd.GeoDataFrame) -> CoverageResult:
         return run_coverage(inputs.network, facilities, inputs.demand, minutes=minutes,
                             speed_m_s=speed_m_s, graph=g, isochrones=False,
                             categories=categories, progress=lambda f, m: None,
-                            join="node")  # as siting joins points: the figures agree
+                            join=join)  # siting with the same join gives the same figures
 
     before = cover(inputs.facilities)
     after = cover(_with_sites(inputs.facilities, sites, hub)) if len(sites) else before

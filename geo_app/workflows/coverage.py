@@ -129,7 +129,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     stairs …; the access walk at its flat speed); without one, the plain walk graph at
     ``speed_m_s``. ``edits`` (from :func:`layers.edits.read_edits`: stairs, lifts,
     footbridges added, segments closed) change the network first (implies the adult profile
-    unless one is given; not with sharding). ``join``: "street" (default) joins points to
+    unless one is given; with sharding, each shard applies the edits touching it).
+    ``join``: "street" (default) joins points to
     the nearest street front, "node" to the nearest node.
     ``net`` may also be a :class:`~geo_app.workflows.shard_reads.NetworkFile` with a Dask
     ``client``: each tile's task reads its own piece of it (plain walk graph, tiles only);
@@ -155,10 +156,6 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     if join not in ("street", "node"):
         raise ParameterError(f"join must be street or node, got {join!r}")
     has_edits = edits is not None and len(edits) > 0
-    if has_edits and (shard_by is not None or shard_km is not None):
-        raise ParameterError("network edits cannot be combined with sharding yet: run the "
-                             "edited scenario in one process (without --scheduler, "
-                             "--shard-km, --by)")
     if has_edits and profile is None:
         profile = "adult"
     if profile is not None:
@@ -204,6 +201,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                                      limits_s=limits_s, speed_m_s=speed_m_s,
                                      steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
                                      mode=mode, join=join, profile=profile,
+                                     edits=edits if has_edits else None,
                                      progress=lambda f, m: say(0.1 + 0.6 * f, m))
     if not by_tiles:
         crs, n_nodes, n_edges = g.crs, g.n_nodes, g.n_edges
@@ -239,7 +237,7 @@ ISOCHRONE_MODES = ("none", "category", "facility")
 
 def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, zones, dem, *,
              categories, limits_s, speed_m_s, steps_speed_m_s, max_snap_m, mode, join,
-             profile, progress):
+             profile, progress, edits=None):
     """The parts of a sharded run and a note for the run info."""
     import dataclasses
 
@@ -270,7 +268,8 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
                                 max_snap_m=max_snap_m, progress=progress,
                                 categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
                                 steps_speed_m_s=steps_speed_m_s, mode=mode,
-                                reach_speed_m_s=speed, join=join, profile=profile)
+                                reach_speed_m_s=speed, join=join, profile=profile,
+                                edits=edits)
     where = "here" if client is None else f"on Dask ({client.scheduler.address})"
     return parts, f"{note}, halo {reach_m + max_snap_m:,.0f} m, run {where}"
 

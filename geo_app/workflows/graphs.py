@@ -150,7 +150,9 @@ def walk_graph_for(net, *, profile: str = "adult", edits=None, crs: str | None =
             nodes["lon"].to_numpy(), nodes["lat"].to_numpy(), dem=dem, osm_ele=ele,
             partial=dem_partial)
     lift = nodes["lift"].to_numpy(bool) if "lift" in nodes.columns else None
-    wn = walk_network(net.edges, u, v, x=x, y=y, crs=crs, node_id=ids, z=z, lift=lift)
+    signal = nodes["signal"].to_numpy(bool) if "signal" in nodes.columns else None
+    wn = walk_network(net.edges, u, v, x=x, y=y, crs=crs, node_id=ids, z=z, lift=lift,
+                      signal=signal)
     if edits is not None and len(edits):
         try:
             wn = apply_edits(wn, **edit_arrays(edits, wn.crs)).network

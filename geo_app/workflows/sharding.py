@@ -165,9 +165,11 @@ class Layers:
         return cls(net, facilities, demand, crs, *xy)
 
 
-def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: float) -> dict:
+def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: float,
+                 edits=None) -> dict:
     """What the shard's task needs: the network within ``reach + max_snap_m`` of its core and
-    of the things it owns, the facilities within ``reach`` of them, its residents."""
+    of the things it owns, the facilities within ``reach`` of them, its residents; with
+    ``edits`` (:class:`~geo_app.workflows.shard_edits.ShardEdits`) the edits touching it."""
     net = layers.net
     core = gpd.GeoSeries([shard.core], crs=4326).to_crs(layers.crs).iloc[0]
     node_ids = net.nodes["node_id"].to_numpy(np.int64)
@@ -179,6 +181,9 @@ def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: fl
         owned = owned[~shapely.contains_xy(core, owned[:, 0], owned[:, 1])]
     area = shapely.union_all([core, shapely.multipoints(owned)]) if len(owned) else core
     keep = _near(area, *layers.node_xy.T, MARGIN * (reach_m + max_snap_m))
+    mine, extra = (None, []) if edits is None else \
+        edits.for_area(area, MARGIN * (reach_m + max_snap_m))
+    keep |= np.isin(node_ids, extra)  # the segments those edits join or close
     ids = node_ids[keep]
     e = net.edges
     both = np.isin(e["u"].to_numpy(np.int64), ids) & np.isin(e["v"].to_numpy(np.int64), ids)
@@ -192,7 +197,7 @@ def shard_inputs(shard: Shard, layers: Layers, *, reach_m: float, max_snap_m: fl
     return {"net": piece, "facilities": layers.facilities.iloc[rows].reset_index(drop=True),
             "facility_rows": rows, "own_facility": np.isin(rows, shard.facility_rows),
             "demand": layers.demand.iloc[shard.demand_rows].reset_index(drop=True),
-            "demand_rows": shard.demand_rows, "own_node_ids": shard.node_ids}
+            "demand_rows": shard.demand_rows, "own_node_ids": shard.node_ids, "edits": mine}
 
 
 def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
@@ -203,7 +208,7 @@ def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
     from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network
 
     if profile is not None:
-        g = walk_graph_for(inputs["net"], profile=profile, crs=crs)
+        g = walk_graph_for(inputs["net"], profile=profile, crs=crs, edits=inputs.get("edits"))
     else:
         g = walk_graph_from_network(inputs["net"], speed_m_s=speed_m_s,
                                     steps_speed_m_s=steps_speed_m_s, crs=crs)
@@ -295,8 +300,16 @@ def client_starting(scheduler: str | None):
 
 
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,
-               max_snap_m: float, progress: Callable | None = None, **task) -> list[Part]:
-    """Every shard's part, on the Dask ``client`` (or here, one after another)."""
+               max_snap_m: float, progress: Callable | None = None, edits=None,
+               **task) -> list[Part]:
+    """Every shard's part, on the Dask ``client`` (or here, one after another); network
+    ``edits`` (layers.edits.NetworkEdits, with a ``profile``) go to the shards they touch."""
+    if edits is not None and len(edits):
+        from geo_app.workflows.shard_edits import ShardEdits
+
+        edits = ShardEdits.of(edits, layers.net, layers.node_xy, layers.crs)
+    else:
+        edits = None
     say = progress or (lambda f, m: None)
     started = time.perf_counter()
     crs = layers.crs
@@ -304,14 +317,16 @@ def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m:
     if client is None:
         for k, s in enumerate(shards):
             say(k / len(shards), f"shard {k + 1} of {len(shards)} ({s.key})")
-            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m)
+            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m,
+                                  edits=edits)
             parts.append(run_shard(inputs, crs=crs, max_snap_m=max_snap_m, **task))
     else:
         from dask.distributed import as_completed
 
         futures = {}
         for k, s in enumerate(shards):
-            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m)
+            inputs = shard_inputs(s, layers, reach_m=reach_m, max_snap_m=max_snap_m,
+                                  edits=edits)
             futures[client.submit(run_shard, inputs, crs=crs, max_snap_m=max_snap_m,
                                   pure=False, key=f"coverage-shard-{k}-{time.time_ns()}",
                                   **task)] = k

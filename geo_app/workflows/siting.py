@@ -32,7 +32,7 @@ from analysis.siting import (
     pmedian,
     solve_mclp,
 )
-from analysis.snap import DEFAULT_MAX_SNAP_M, Snapped, snap_points
+from analysis.snap import DEFAULT_MAX_SNAP_M, Snapped
 from geo_app.config import DEFAULT
 from geo_app.errors import DataWarning, warn
 from geo_app.workflows.coverage import CoverageInputs, to_metres
@@ -119,8 +119,15 @@ class SitingRun:
 def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
             candidates: gpd.GeoDataFrame, *, existing: gpd.GeoDataFrame | None = None,
             minutes: float = 15.0, speed_m_s: float = 1.0,
-            max_snap_m: float = DEFAULT_MAX_SNAP_M) -> SitingRun:
-    """Join everything to the walk graph and build the sparse coverage sets."""
+            max_snap_m: float = DEFAULT_MAX_SNAP_M, join: str = "node") -> SitingRun:
+    """Join everything to the walk graph and build the sparse coverage sets.
+
+    ``join``: "node" joins points to the nearest node; "street" to the nearest point of the
+    nearest street (residents, candidates and existing facilities split one graph, as
+    coverage does, so a chosen site covers the residents coverage says it does). The run's
+    ``graph`` is then the split graph."""
+    from analysis.join import join_points
+
     t0 = time.perf_counter()
     if not minutes > 0:
         raise ValueError(f"minutes must be positive, got {minutes}")
@@ -132,9 +139,12 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
     limit = 60.0 * minutes
     warnings = []
     dx, dy = to_metres(demand, g.crs)
-    dsnap = snap_points(g, dx, dy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
     cx, cy = to_metres(candidates, g.crs)
-    csnap = snap_points(g, cx, cy, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
+    has_existing = existing is not None and len(existing) > 0
+    ex, ey = to_metres(existing, g.crs) if has_existing else (np.zeros(0), np.zeros(0))
+    joined = join_points(g, [(cx, cy), (dx, dy), (ex, ey)], how=join, speed_m_s=speed_m_s,
+                         max_dist_m=max_snap_m)
+    g, (csnap, dsnap, es) = joined.graph, joined.points
     off = int((~csnap.on_network).sum())
     if off:
         warn(warnings, f"{off} of {len(candidates)} candidates are more than {max_snap_m:g} m "
@@ -148,9 +158,7 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
     if times.nnz == 0:
         raise ValueError(f"no demand is within {minutes:g} minutes' walk of any candidate")
     existing_s = np.full(len(demand), np.inf)
-    if existing is not None and len(existing):
-        ex, ey = to_metres(existing, g.crs)
-        es = snap_points(g, ex, ey, speed_m_s=speed_m_s, max_dist_m=max_snap_m)
+    if has_existing:
         on = es.on_network
         existing_s = point_times(nearest_times_s(g, es.node[on], es.access_s[on], limit_s=limit),
                                  dsnap)
@@ -374,17 +382,31 @@ def existing_of(inputs: CoverageInputs, category: str | None) -> gpd.GeoDataFram
 
 def prepare_run(inputs: CoverageInputs, *, category: str | None, candidates: str,
                 minutes: float = 15.0, speed_m_s: float = 1.0,
-                datum: str = "wgs84") -> SitingRun:
+                datum: str = "wgs84", profile: str | None = None, edits=None,
+                join: str = "node") -> SitingRun:
     """The walk graph of the inputs' network, the candidates of ``candidates`` (see
     :func:`candidate_sites`; a file in ``datum``) and the run prepared with the
-    ``category``'s facilities as already covering, within ``minutes`` at ``speed_m_s`` (m/s)."""
-    from geo_app.workflows.graphs import walk_graph_from_network
-
-    graph = walk_graph_from_network(inputs.network, speed_m_s=speed_m_s)
+    ``category``'s facilities as already covering, within ``minutes`` at ``speed_m_s`` (m/s).
+    A walker ``profile`` or network ``edits`` (:func:`layers.edits.read_edits`) walk the
+    graph coverage walks for them (the profile's flat speed replaces ``speed_m_s``);
+    ``join`` as :func:`prepare`."""
+    graph, speed_m_s = siting_graph(inputs.network, profile=profile, edits=edits,
+                                    speed_m_s=speed_m_s)
     sites = candidate_sites(candidates, graph, network=inputs.sources["network"],
                             datum=datum)
     return prepare(graph, inputs.demand, sites, existing=existing_of(inputs, category),
-                   minutes=minutes, speed_m_s=speed_m_s)
+                   minutes=minutes, speed_m_s=speed_m_s, join=join)
+
+
+def siting_graph(net, *, profile: str | None = None, edits=None, speed_m_s: float = 1.0):
+    """The walk graph coverage uses for ``profile`` and ``edits`` (edits imply the adult
+    profile; neither: the plain graph at ``speed_m_s``) and the access-walk speed (m/s)."""
+    from geo_app.workflows.graphs import walk_graph_for, walker_profile
+
+    if profile is None and (edits is None or not len(edits)):
+        return walk_graph_from_network(net, speed_m_s=speed_m_s), speed_m_s
+    profile = profile or "adult"
+    return walk_graph_for(net, profile=profile, edits=edits), walker_profile(profile).flat_m_s
 
 
 STATUS_KEYS = ("covered_before", "newly_covered", "still_uncovered", "off_network")

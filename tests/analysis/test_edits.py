@@ -244,3 +244,65 @@ def test_edits_in_a_projected_file_are_converted(tmp_path):
     edits = read_edits(tmp_path / "e.gpkg")
     xy = edit_arrays(edits, CRS)["lines"][0]
     np.testing.assert_allclose(xy, [[X0 + 300, Y0 + 310], [X0 + 400, Y0 + 320]], atol=1e-3)
+
+
+def _with_signals(net: WalkNetwork, signal_nodes, crossing_segments=()) -> WalkNetwork:
+    """``net`` with signalled crossing nodes and some segments of kind crossing_signals."""
+    from dataclasses import replace
+
+    signal = np.zeros(net.n_nodes, bool)
+    signal[list(signal_nodes)] = True
+    kinds = (*net.kinds, "crossing_signals")
+    kind = net.kind.copy()
+    kind[list(crossing_segments)] = len(kinds) - 1
+    return replace(net, signal=signal, kinds=kinds, kind=kind)
+
+
+def _oracle_with_signals(net: WalkNetwork, profile) -> nx.DiGraph:
+    """networkx with the rule written out: half the signal wait at each signal end of every
+    segment but the crossing_signals ones (their way pays the wait already)."""
+    half = CONNECTORS["crossing_signals"].wait_s / 2
+    n_sig = 0 if net.signal is None else len(net.signal)
+    sig = [i < n_sig and bool(net.signal[i]) for i in range(net.n_nodes)]
+    times = []
+    for k, (a, b, fwd, back) in enumerate(oracle_times(net, profile, CONNECTORS)):
+        extra = 0.0
+        if net.kinds[net.kind[k]] != "crossing_signals":
+            extra = half * (sig[a] + sig[b])
+        times.append((a, b, fwd + extra, back + extra))
+    return oracle_graph(times, net.n_nodes)
+
+
+@pytest.mark.parametrize("profile", ["adult", "elderly", "wheelchair"])
+def test_signal_nodes_cost_their_wait_like_networkx(profile):
+    net = _with_signals(grid(slope=0.02), signal_nodes=[7, 8, 20, 33],
+                        crossing_segments=[3, 10])
+    assert CONNECTORS["crossing_signals"].wait_s > 0
+    walker = PROFILES[profile]
+    g = build_profile_graph(net, walker, CONNECTORS)
+    plain = build_profile_graph(grid(slope=0.02), walker, CONNECTORS)
+    oracle = _oracle_with_signals(net, walker)
+    for source in (0, 21, 40):
+        got = nearest_times_s(g, [source])
+        want = np.full(net.n_nodes, np.inf)
+        for node, d in nx.single_source_dijkstra_path_length(oracle.reverse(), source,
+                                                             weight="w").items():
+            want[node] = d
+        assert np.allclose(got, want, atol=1e-6)
+    assert np.any(nearest_times_s(g, [0]) > nearest_times_s(plain, [0]) + 1)
+
+
+def test_signal_waits_survive_edits_and_splits():
+    """Edit nodes (appended past the signal array) are no signals; the waits stay right."""
+    net = _with_signals(grid(), signal_nodes=[8, 14])
+    line = np.array([[X0 + 250.0, Y0 + 220.0], [X0 + 450.0, Y0 + 220.0]])
+    edited = apply_edits(net, [line], ["footbridge"]).network
+    assert edited.n_nodes > len(edited.signal)
+    g = build_profile_graph(edited, PROFILES["adult"], CONNECTORS)
+    oracle = _oracle_with_signals(edited, PROFILES["adult"])
+    got = nearest_times_s(g, [5])
+    want = np.full(edited.n_nodes, np.inf)
+    for node, d in nx.single_source_dijkstra_path_length(oracle.reverse(), 5,
+                                                         weight="w").items():
+        want[node] = d
+    assert np.allclose(got, want, atol=1e-6)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import MAP_FRAME, screenshot_offline, wait_for_map
+from tests.browser.test_browser import MAP_FRAME, page_link, screenshot_offline, wait_for_map
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -17,10 +17,10 @@ playwright = pytest.importorskip("playwright.sync_api")
 def test_app_indicators_page_offline(offline_page, app_url, artifacts):
     page = offline_page
     page.goto(app_url)
-    page.get_by_text("覆盖分析 / Coverage").click()
+    page_link(page, "覆盖分析").click()
     page.get_by_role("button", name="运行分析").click()
     wait_for_map(page, "居民点 · 可达设施类别数")
-    page.get_by_text("指标 / Indicators").click()
+    page_link(page, "指标").click()
     # the first indicator that some units meet and some fail
     wait_for_map(page, "社区便民商业服务设施覆盖率 · 未达标")
     frame = page.frame_locator(MAP_FRAME)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.test_browser import MAP_FRAME
+from tests.browser.test_browser import MAP_FRAME, page_link
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -25,7 +25,7 @@ def test_ten_concurrent_coverage_runs(chromium_path, app_url, artifacts):
             page.errors = []
             page.on("pageerror", lambda e, page=page: page.errors.append(str(e)))
             page.goto(app_url)
-            page.get_by_text("覆盖分析 / Coverage").click()
+            page_link(page, "覆盖分析").click()
             pages.append(page)
         for page in pages:
             page.get_by_role("button", name="运行分析").wait_for(timeout=120_000)

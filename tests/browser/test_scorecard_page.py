@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import wait_for_map
+from tests.browser.test_browser import page_link, wait_for_map
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -28,10 +28,10 @@ def _set_number(page, label: str, value: int) -> None:
 def test_app_scorecard_page_offline(offline_page, app_url, artifacts):
     page = offline_page
     page.goto(app_url)
-    page.get_by_text("覆盖分析 / Coverage").click()
+    page_link(page, "覆盖分析").click()
     page.get_by_role("button", name="运行分析").click()
     wait_for_map(page, "居民点 · 可达设施类别数")
-    page.get_by_text("区县评比 / Scorecards").click()
+    page_link(page, "区县评比").click()
     page.get_by_text("区县评比表(38个区县)").wait_for(timeout=60_000)
     page.get_by_role("combobox", name="生活圈层级").click()
     page.get_by_role("option", name="10分钟生活圈").click()

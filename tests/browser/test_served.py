@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from tests.browser.test_browser import page_link
 from tests.conftest import REPO, free_port
 
 pytestmark = pytest.mark.browser
@@ -127,7 +128,7 @@ def test_sessions_wait_in_line_and_see_their_place(browser, one_run_app, artifac
     for _ in range(3):
         page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
         page.goto(url)
-        page.get_by_text("覆盖分析 / Coverage").click()
+        page_link(page, "覆盖分析").click()
         page.get_by_role("button", name="运行分析").wait_for(timeout=120_000)
         pages.append(page)
     stores = {parse_qs(urlparse(p.url).query)["ws"][0] for p in pages}

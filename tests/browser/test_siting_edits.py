@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import MAP_FRAME, UNCOVERED, wait_for_map
+from tests.browser.test_browser import MAP_FRAME, UNCOVERED, page_link, wait_for_map
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -59,7 +59,7 @@ def _clicked_to_status(page, frame, target, words: str, layer: str = "") -> tupl
 def test_map_edits_without_reloading_the_frame(offline_page, app_url, artifacts):
     page = offline_page
     page.goto(app_url)
-    page.get_by_text("选址 / Siting").click()
+    page_link(page, "选址").click()
     page.get_by_role("button", name="运行选址").click()
     wait_for_map(page, "拟建站点 (5)")
     frame = page.frame_locator(MAP_FRAME)

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.test_browser import MAP_FRAME, UNCOVERED, screenshot_offline, wait_for_map
+from tests.browser.test_browser import (
+    MAP_FRAME,
+    UNCOVERED,
+    page_link,
+    screenshot_offline,
+    wait_for_map,
+)
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -41,7 +47,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     page = offline_page
     page.goto(app_url)
     # 1. study area: a rectangle drawn over the middle of the sample
-    page.get_by_text("研究范围与数据 / Study area and data").click()
+    page_link(page, "研究范围与数据").click()
     page.get_by_text("在地图上绘制").click()
     wait_for_map(page, "研究范围")
     frame = page.frame_locator(MAP_FRAME)
@@ -58,14 +64,14 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     screenshot_offline(page, frame, artifacts / "workbench_1_area.png")
 
     # 2. coverage inside the area
-    page.get_by_text("覆盖分析 / Coverage").click()
+    page_link(page, "覆盖分析").click()
     page.get_by_role("button", name="运行分析").click()
     wait_for_map(page, "居民点 · 可达设施类别数")
     frame = page.frame_locator(MAP_FRAME)
     screenshot_offline(page, frame, artifacts / "workbench_2_coverage.png")
 
     # 3. siting, then a click on a resident still uncovered adds a site
-    page.get_by_text("选址 / Siting").click()
+    page_link(page, "选址").click()
     page.get_by_role("button", name="运行选址").click()
     wait_for_map(page, "拟建站点 (5)")
     frame = page.frame_locator(MAP_FRAME)
@@ -92,7 +98,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
 
     # 6. a new session (reload) finds the scenario in the project file
     page.reload()
-    page.get_by_text("选址 / Siting").click()
+    page_link(page, "选址").click()
     # listed in the project's table; reopening it brings back its area, sites and map
     page.get_by_text("端到端方案").first.wait_for(state="attached", timeout=60_000)
     page.get_by_role("button", name="重新打开").click()
@@ -107,7 +113,7 @@ def test_cluster_maps_page(offline_page, app_url, artifacts):
     """Clusters, hot spots and catchments of the sample's POIs draw with legends."""
     page = offline_page
     page.goto(app_url)
-    page.get_by_text("聚集分析 / Cluster maps").click()
+    page_link(page, "聚集分析").click()
     page.get_by_role("button", name="运行分析").click()
     wait_for_map(page, "聚集区范围")
     frame = page.frame_locator(MAP_FRAME)

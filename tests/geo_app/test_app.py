@@ -54,7 +54,10 @@ def test_coverage_page_on_the_sample(app):
     assert list(table["category"])[-1] == "basket"
     assert table["覆盖人口"].iloc[-1] <= table["覆盖人口"].iloc[:-1].min()
     assert any("人口为估算值" in i.value for i in app.info)  # residents estimated from buildings
-    assert "no 'childcare' facilities" in app.warning[0].value  # Helsinki's OSM tags lack them
+    assert "没有“幼儿园与托育”设施" in app.warning[0].value  # Helsinki's OSM tags lack them
+    info = app.dataframe[-1].value  # run information: Chinese keys, plain values, no folders
+    assert list(info.columns) == ["项目", "数值"] and "路网节点数" in set(info["项目"])
+    assert not any("/" in v or v in ("buildings", "True") for v in info["数值"])
     labels = [b.label for b in app.get("download_button")]
     assert {"下载结果(GeoPackage)", "下载居民点(CSV)", "下载汇总表(CSV)",
             "下载地图(HTML,离线可用)"} <= set(labels)
@@ -71,7 +74,7 @@ def test_coverage_page_on_the_sample(app):
     assert [i.value for i in app.info] == ["Set the inputs and parameters, then press Run."]
     app.sidebar.button(key="cov_run").click().run()
     assert not app.exception
-    assert set(app.dataframe[0].value["Threshold (min)"].dropna()) == {20.0}
+    assert set(app.dataframe[0].value["Threshold (min)"]) == {"20", "—"}  # "—": the basket
     # a slower walker: fewer residents reach each service, with that walker's graph
     covered = app.dataframe[0].value.set_index("category")["Residents covered"]
     app.sidebar.selectbox(key="cov_profile").set_value("wheelchair").run()
@@ -310,7 +313,7 @@ def test_cluster_maps_page(app):
     app.sidebar.button(key="cl_catchments_run").click().run()
     assert not app.exception and not app.error
     table = app.dataframe[0].value
-    assert table["客源占比"].sum() <= 1.0 + 1e-9 and table["预期客源(人)"].sum() > 0
+    assert table["客源占比"].sum() <= 100.0 + 1e-6 and table["预期客源(人)"].sum() > 0  # percent
     app.selectbox(key="cl_circle").set_value(app.selectbox(key="cl_circle").options[1]).run()
     assert not app.exception
 

@@ -34,9 +34,9 @@ def test_indicators_page_on_the_sample(app):
     assert "公园绿地服务半径覆盖率" in names and "完整居住社区覆盖率" in names
     # residential land and parks from the sample's OSM file: the park indicator has a value
     park = table[table["指标"] == "公园绿地服务半径覆盖率"].iloc[0]
-    assert 0 <= park["数值(%)"] <= 100 and park["分母口径"] == "居住用地面积"
+    assert 0 <= float(park["数值(%)"].rstrip("%")) <= 100 and park["分母口径"] == "居住用地面积"
     greenway = table[table["指标"] == "城市绿道服务半径覆盖率"].iloc[0]
-    assert greenway["数值(%)"] != greenway["数值(%)"]  # NaN: no greenways given
+    assert greenway["数值(%)"] == "—"  # no greenways given: an empty value, never "None"
     labels = {b.label for b in app.get("download_button")}
     assert {"下载指标表(Excel)", "下载指标表(CSV)", "下载指标报告(HTML)"} <= labels
     # life circles as zones, another indicator on the map, English

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -26,8 +27,11 @@ def test_scorecard_page(app):
     assert any("尚无覆盖分析结果" in i.value for i in app.info)
     table = app.dataframe[0].value
     assert len(table) == 38 and {"区县/分区", "常住人口(2020年普查)", "商圈"} <= set(table.columns)
-    census = table["常住人口(2020年普查)"].dropna()  # sorted by the first metric with values
+    # sorted by the first metric with values; an empty value reads "—", numbers have separators
+    shown = table["常住人口(2020年普查)"].astype(str)
+    census = pd.to_numeric(shown.str.replace(",", ""), errors="coerce").dropna()
     assert census.is_monotonic_decreasing and census.iloc[0] == 2_191_493  # 渝北区
+    assert "None" not in set(table.astype(str).to_numpy().ravel())
     regions = app.dataframe[1].value
     assert sorted(regions["区县数"]) == [6, 9, 11, 12]
     subheaders = [s.value for s in app.subheader]

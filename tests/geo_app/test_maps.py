@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -366,3 +367,13 @@ def test_district_sized_page_stays_small(tmp_path, monkeypatch):
     for category in ("basket", "clinic"):
         size_mb = len(render_offline(coverage_map(result, category=category)).encode()) / 1e6
         assert size_mb < 5, (category, size_mb)
+
+
+def test_maps_have_a_metric_scale_and_words_of_their_language():
+    from geo_app.maps.base import new_map
+
+    html = new_map("blank", "zh", "100%").get_root().render()
+    assert "L.control.scale({metric: true, imperial: false})" in html
+    assert html.count("L.control.scale(") == 1  # not folium's own, with feet and miles
+    assert '"attribution": "blank"' not in html
+    assert '"attribution": "' + json.dumps("空白底图(离线)")[1:] in html

@@ -221,3 +221,32 @@ def test_site_by_district(districts_case, tmp_path, cli):
     assert union <= joint + 1e-6 and union >= by["value"].sum() - 1e-6
     r = cli.run("site", *common[:-2], "--by", "district", "--out", tmp_path / "x.gpkg")
     assert r.returncode == 2 and "--by district needs --quotas" in r.stderr
+
+
+def test_tiles_with_network_edits_equal_the_single_run(helsinki_inputs):
+    """Edits crossing tile borders (a footbridge, a lift, closures of long streets): each
+    shard applies the edits touching it and gets the single edited run's times."""
+    import shapely
+
+    from layers.edits import edits_from_frame
+
+    edges = helsinki_inputs.network.edges
+    longest = list(edges.sort_values("length_m").geometry.iloc[-12:])
+    west, south, east, north = edges.total_bounds
+    mid_x, mid_y = (west + east) / 2, (south + north) / 2
+    added = [shapely.LineString([(24.9385, 60.1695), (24.9410, 60.1700)]),
+             shapely.LineString([(mid_x - 0.004, mid_y), (mid_x + 0.004, mid_y + 0.001)])]
+    edits = edits_from_frame(gpd.GeoDataFrame(
+        {"kind": ["footbridge", "elevator"] + ["closed"] * len(longest)},
+        geometry=added + longest, crs=4326))
+    single = run(helsinki_inputs, isochrones="none", profile="elderly", edits=edits)
+    plain = run(helsinki_inputs, isochrones="none", profile="elderly")
+    a = np.nan_to_num(single.demand["t_clinic"].to_numpy(float), nan=1e9)
+    b = np.nan_to_num(plain.demand["t_clinic"].to_numpy(float), nan=1e9)
+    assert np.sum(np.abs(a - b) > 1) > 0  # the edits change times
+    for km in (0.6, 1.0):
+        sharded = run(helsinki_inputs, isochrones="none", profile="elderly", edits=edits,
+                      shard_by="tiles", shard_km=km)
+        assert int(sharded.info("shards").split()[0]) > 1
+        assert sharded.info("network_edits") == str(len(edits))
+        assert_same(single, sharded, polygons=False)

@@ -484,3 +484,45 @@ def test_fetch_network_nothing_there(online):
     with pytest.raises(FetchError, match="no usable streets inside the area: there are no "
                                          "streets$"):
         fetch_network(empty)
+
+
+# A recorded Overpass answer (trimmed): a street, a stairway, an escalator, a footbridge and
+# a lift way, an elevator node and a signal node, as the API sends them (no network used).
+_RECORDED = {"version": 0.6, "elements": [
+    *[{"type": "node", "id": i, "lat": 29.56 + 0.0005 * k, "lon": 106.57, **t}
+      for k, (i, t) in enumerate([(1, {}), (2, {"tags": {"highway": "traffic_signals"}}),
+                                  (3, {"tags": {"highway": "elevator", "ele": "212.5"}}),
+                                  (4, {}), (5, {}), (6, {})])],
+    {"type": "way", "id": 10, "nodes": [1, 2], "tags": {"highway": "residential"}},
+    {"type": "way", "id": 11, "nodes": [2, 3], "tags": {"highway": "steps", "incline": "up",
+                                                        "step_count": "40"}},
+    {"type": "way", "id": 12, "nodes": [3, 4], "tags": {"highway": "steps",
+                                                        "conveying": "forward"}},
+    {"type": "way", "id": 13, "nodes": [4, 5], "tags": {"highway": "footway", "bridge": "yes",
+                                                        "layer": "1"}},
+    {"type": "way", "id": 14, "nodes": [5, 6], "tags": {"highway": "elevator"}}]}
+
+
+def test_downloaded_network_keeps_connector_and_node_tags(monkeypatch, tmp_path):
+    import layers.network
+
+    def post(url, text, timeout_s):
+        return 200, "OK", json.dumps(_RECORDED).encode()
+
+    monkeypatch.setattr(osm_fetch, "require_internet", lambda *a, **k: None)
+    monkeypatch.setattr(layers.network, "require_internet", lambda *a, **k: None)
+    monkeypatch.setattr(overpass, "_http_post", post)
+    assert set(osm_fetch.CONNECTOR_TAGS) <= set(osm_fetch.WAY_TAGS)
+    area = shapely.box(106.569, 29.559, 106.571, 29.564)
+    path = fetch_area_data(area, tmp_path, what=("network",))["network"]
+    ways = gpd.read_file(path, layer="osm_ways")
+    assert {"conveying", "incline", "step_count", "bridge", "layer"} <= set(ways.columns)
+    net = read_network(path)
+    kind = dict(zip(net.edges["u"], net.edges["kind"]))  # one segment per way, by first node
+    assert kind == {1: "street", 2: "steps", 3: "escalator", 4: "footbridge", 5: "elevator"}
+    nodes = net.nodes.set_index("node_id")
+    assert nodes["lift"].to_dict() == {1: False, 2: False, 3: True, 4: False, 5: False,
+                                       6: False}
+    assert nodes.loc[3, "ele_m"] == 212.5 and np.isnan(nodes.loc[1, "ele_m"])
+    assert nodes["signal"].to_dict() == {1: False, 2: True, 3: False, 4: False, 5: False,
+                                         6: False}  # highway=traffic_signals on node 2

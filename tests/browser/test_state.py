@@ -1,0 +1,65 @@
+"""In headless Chromium, offline: a coverage run's threshold and result stay after leaving the
+page, coming back and switching the language; the base-map select follows the language at once;
+the landing panel leads to the pages; Streamlit's own uploader words are Chinese."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_browser import page_link, wait_for_map
+
+pytestmark = pytest.mark.browser
+playwright = pytest.importorskip("playwright.sync_api")
+
+
+def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, artifacts):
+    page = offline_page
+    page.goto(app_url)
+    page.get_by_text("从这里开始").wait_for(timeout=30_000)
+    page.get_by_text("赫尔辛基的 OSM 路网").wait_for()  # the sample named as Helsinki's
+    assert page.get_by_text("不是重庆数据").count() >= 1
+    page.get_by_role("button", name="进行覆盖分析").click()  # the landing panel's step 2
+    minutes = page.get_by_label("统一步行时间门槛(分钟,留空则按设施分级)")
+    minutes.wait_for(timeout=30_000)
+    minutes.fill("10")
+    minutes.press("Enter")
+    page.wait_for_timeout(1_000)
+    page.get_by_role("button", name="运行分析").click()
+    wait_for_map(page, "居民点 · 可达设施类别数", 120_000)
+
+    page_link(page, "选址").click()
+    page.get_by_role("button", name="运行选址").wait_for(timeout=60_000)
+    page_link(page, "覆盖分析").click()
+    wait_for_map(page, "居民点 · 可达设施类别数")  # the kept result, no prompt to run again
+    assert minutes.input_value() == "10.00"
+    assert page.get_by_text("设置输入和参数后点击“运行分析”。").count() == 0
+
+    page.get_by_text("English", exact=True).click()
+    wait_for_map(page, "Residents · categories within reach")
+    threshold = page.get_by_label("One threshold for all (min; blank = each category's level)")
+    assert threshold.input_value() == "10.00"
+    shown = page.get_by_test_id("stSidebar").evaluate("""s => [...s.querySelectorAll(
+        '[data-testid="stSelectbox"]')].map(b => [b.innerText, ...[...b.querySelectorAll(
+        'input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || ''))].join(' '))""")
+    assert any("Blank (offline)" in box for box in shown)  # at once in English
+    assert not any("空白底图" in box for box in shown)
+    assert page.get_by_role("radio", name="English").is_checked()
+    page.screenshot(path=str(artifacts / "state_after_switch.png"))
+    assert page.external == []
+
+
+def test_uploader_words_in_chinese(offline_page, app_url):
+    page = offline_page
+    page.goto(app_url)
+    page_link(page, "研究范围与数据").click()
+    page.get_by_text("上传文件", exact=True).click()
+    zone = page.get_by_test_id("stFileUploaderDropzone").first
+    zone.wait_for(timeout=60_000)
+    shown = zone.evaluate("""z => [...z.querySelectorAll('*')].map(e => {
+        const s = getComputedStyle(e), a = getComputedStyle(e, '::after');
+        const own = [...e.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+        return (parseFloat(s.fontSize) > 0 ? own : '') + (a.content !== 'none' ? a.content : '');
+    }).join(' ')""")
+    assert "选择文件" in shown and "MB" in shown
+    for english in ("Upload", "per file", "Browse files", "Drag and drop"):
+        assert english not in shown, english
