@@ -36,8 +36,9 @@ def coverage_inputs(network: str, facilities: str | None, demand: str | None, da
 
 
 def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
-             returned_objects: tuple[str, ...] = ()) -> str | None:
-    """The map in the page, served offline, and a download of it as standalone HTML.
+             returned_objects: tuple[str, ...] = (), title: str | None = None) -> str | None:
+    """The map in the page, served offline, and downloads of it: standalone HTML, and, with
+    Chromium, a PNG and an A4 PDF for documents (``title`` on them; default: the page's).
 
     Returns the standalone HTML (None without ``standalone_name``: no download).
     """
@@ -52,16 +53,23 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
     st_folium(serve_locally(m, st.get_option("server.baseUrlPath")), height=height,
               width=None, returned_objects=list(returned_objects), key=key)
     if standalone is not None:
-        from geo_app.io.render import find_chromium, html_to_png
+        from geo_app.io.print_map import map_pdf, map_png
+        from geo_app.io.render import find_chromium
 
-        cols = st.columns(2)
+        name = title or t(st.session_state.get("page", "title"), lang)
+        stem = standalone_name.rsplit(".", 1)[0]
+        cols = st.columns(3)
         cols[0].download_button(t("download_html", lang), data=standalone.encode("utf-8"),
                                 file_name=standalone_name, mime="text/html", key=f"{key}_html")
-        if find_chromium():  # a picture of the map for documents, drawn by headless Chromium
+        if find_chromium():  # pictures of the map for documents, drawn by headless Chromium
             cols[1].download_button(t("download_map_png", lang), on_click="ignore",
-                                    data=lambda: html_to_png(standalone),
-                                    file_name=standalone_name.rsplit(".", 1)[0] + ".png",
-                                    mime="image/png", key=f"{key}_png")
+                                    data=lambda: map_png(standalone, title=name, lang=lang),
+                                    file_name=stem + ".png", mime="image/png",
+                                    key=f"{key}_png")
+            cols[2].download_button(t("download_map_pdf", lang), on_click="ignore",
+                                    data=lambda: map_pdf(standalone, title=name, lang=lang),
+                                    file_name=stem + ".pdf", mime="application/pdf",
+                                    key=f"{key}_pdf")
     return standalone
 
 

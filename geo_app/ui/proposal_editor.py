@@ -169,7 +169,8 @@ def full_map_html(state: dict, tiles: str, lang: str) -> str:
 
 
 def tables(state: dict, summary, ev, lang: str) -> None:
-    from geo_app.io.render import find_chromium, html_to_png
+    from geo_app.io.print_map import map_png
+    from geo_app.io.render import find_chromium
 
     run, result, proposal = state["run"], state["result"], list(state["proposal"])
     seconds = state.get("edit_seconds")
@@ -205,7 +206,8 @@ def tables(state: dict, summary, ev, lang: str) -> None:
     if find_chromium():
         cols[2].download_button(t("download_map_png", lang), key="site_map_png",
                                 on_click="ignore", file_name="siting_map.png", mime="image/png",
-                                data=lambda: html_to_png(full_map_html(state, tiles, lang)))
+                                data=lambda: map_png(full_map_html(state, tiles, lang),
+                                                     title=t("siting", lang), lang=lang))
     report_buttons(state, tiles, lang)
 
 
