@@ -158,9 +158,10 @@ def build_walk_graph(u: np.ndarray, v: np.ndarray, length_m: np.ndarray, *,
         fwd = back = edge_times_s(length, speed)
     else:
         z = np.asarray(elevation_m, dtype=float)
-        if len(z) != n or not np.all(np.isfinite(z)):
-            raise ValueError("elevation_m needs one finite value per node (metres)")
-        rise = np.where(steps, 0.0, z[v] - z[u])
+        if len(z) != n or np.any(np.isinf(z)):
+            raise ValueError("elevation_m needs one value per node (metres; NaN: unknown)")
+        known = np.isfinite(z[u]) & np.isfinite(z[v])  # unknown heights: taken as level
+        rise = np.where(steps | ~known, 0.0, z[v] - z[u])
         fwd = edge_times_s(length, speed, rise)
         back = edge_times_s(length, speed, -rise)
     return graph_from_segments(Segments(u, v, fwd, back), x=x, y=y, crs=crs, node_id=node_id)

@@ -11,8 +11,8 @@ import numpy as np
 from layers.validate import LayerValidationError, open_raster
 
 log = logging.getLogger(__name__)
-PARTIAL_HINT = ("use a DEM covering the whole study area, or allow partial coverage (slopes "
-                "where the DEM covers, level ground elsewhere)")
+PARTIAL_HINT = ("use a DEM covering the whole study area, or allow partial coverage "
+                "(--dem-partial: slopes where the DEM covers, level ground elsewhere)")
 
 
 def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray, *,

@@ -49,6 +49,9 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--township-name", default="name", help="name column of --townships")
     p.add_argument("--dem", type=Path, help="DEM GeoTIFF: walking times follow Tobler's hiking "
                    "function on slopes, in each direction")
+    p.add_argument("--dem-partial", action="store_true",
+                   help="with --dem: a DEM that misses part of the network gives slopes where "
+                   "it covers, level ground elsewhere (without it such a DEM is refused)")
     p.add_argument("--profile", choices=("adult", "elderly", "child", "wheelchair"),
                    help="walker profile (data/gis/walker_profiles.csv): its speeds on the flat "
                         "and on stairs, lift and escalator waits, and what it may use "
@@ -140,6 +143,7 @@ def _run(args: argparse.Namespace, say):
         result = workflow.run(inputs, minutes=args.minutes, speed_m_s=args.speed,
                               area_type=args.area_type, steps_speed_m_s=args.steps_speed,
                               max_snap_m=args.max_snap_m, isochrones=mode, dem=args.dem,
+                              dem_partial=args.dem_partial,
                               shard_by=(args.by or "tiles") if sharded else None,
                               shard_km=args.shard_km, client=client(),
                               tiles_started=tiles.result() if tiles else None,

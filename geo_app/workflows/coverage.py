@@ -103,6 +103,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                  graph: WalkGraph | None = None, isochrones: str | bool = "category",
                  gap_cell_m: float | None = None, sources: Mapping[str, str] | None = None,
                  categories: list[str] | None = None, dem: str | None = None,
+                 dem_partial: bool = False,
                  settings: Settings | None = None, shard_by: str | None = None,
                  shard_km: float | None = None, client=None, profile: str | None = None,
                  edits=None, join: str = "street", checks: Sequence = (),
@@ -131,7 +132,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     footbridges added, segments closed) change the network first (implies the adult profile
     unless one is given; with sharding, each shard applies the edits touching it).
     ``join``: "street" (default) joins points to
-    the nearest street front, "node" to the nearest node.
+    the nearest street front, "node" to the nearest node. ``dem_partial``: a ``dem`` that
+    misses some streets gives slopes where it covers them, level ground elsewhere.
     ``net`` may also be a :class:`~geo_app.workflows.shard_reads.NetworkFile` with a Dask
     ``client``: each tile's task reads its own piece of it (plain walk graph, tiles only);
     ``checks`` are then the point layers' datum checks, answered from those pieces, and
@@ -171,10 +173,10 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
     elif graph is not None:
         g = graph
     elif profile is not None:
-        g = walk_graph_for(net, profile=profile, edits=edits, dem=dem)
+        g = walk_graph_for(net, profile=profile, edits=edits, dem=dem, dem_partial=dem_partial)
     else:
-        g = walk_graph_from_network(net, speed_m_s=speed_m_s,
-                                    steps_speed_m_s=steps_speed_m_s, dem=dem)
+        g = walk_graph_from_network(net, speed_m_s=speed_m_s, steps_speed_m_s=steps_speed_m_s,
+                                    dem=dem, dem_partial=dem_partial)
     present = list(dict.fromkeys(facilities["category"].astype(str)))
     categories = list(dict.fromkeys([*(categories or []), *present]))
     limits_min = thresholds_min(categories, minutes=minutes, area_type=area_type, settings=s)
@@ -202,6 +204,7 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                                      steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
                                      mode=mode, join=join, profile=profile,
                                      edits=edits if has_edits else None,
+                                     dem_partial=dem_partial,
                                      progress=lambda f, m: say(0.1 + 0.6 * f, m))
     if not by_tiles:
         crs, n_nodes, n_edges = g.crs, g.n_nodes, g.n_edges
@@ -218,7 +221,8 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
         "service_area_cell_m": "none" if done.area_cell_m is None else round(done.area_cell_m, 2),
         "shards": shard_note, "walker_profile": profile or "plain walk graph",
         "join": join, "network_edits": int(len(edits)) if has_edits else 0,
-        "elevation": "DEM " + str(dem) if dem else "none (flat)",
+        "elevation": ("DEM " + str(dem) + (" (level where it has no height)" if dem_partial
+                                          else "")) if dem else "none (flat)",
         "thresholds_min": "; ".join(f"{c}={m:g}" for c, m in limits_min.items()),
         "population_is_estimate": bool(demand.get("estimate", pd.Series(False)).any()),
         "seconds": round(time.perf_counter() - started, 3),
@@ -237,7 +241,7 @@ ISOCHRONE_MODES = ("none", "category", "facility")
 
 def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, zones, dem, *,
              categories, limits_s, speed_m_s, steps_speed_m_s, max_snap_m, mode, join,
-             profile, progress, edits=None):
+             profile, progress, edits=None, dem_partial=False):
     """The parts of a sharded run and a note for the run info."""
     import dataclasses
 
@@ -248,7 +252,8 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
     if dem is not None:  # shards read node heights from the table, not from the DEM file
         from layers.elevation import sample_dem
 
-        z = sample_dem(dem, net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy())
+        z = sample_dem(dem, net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy(),
+                       partial=dem_partial)
         net = dataclasses.replace(net, nodes=net.nodes.assign(elevation_m=z))
     if by == "tiles":
         side = shard_km or sharding.default_shard_km(reach_m)

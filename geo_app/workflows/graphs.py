@@ -37,7 +37,8 @@ def _graph_nodes(net, crs: str | None):
 
 
 def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: float = 0.5,
-                            crs: str | None = None, dem: str | None = None):
+                            crs: str | None = None, dem: str | None = None,
+                            dem_partial: bool = False):
     """Build the :class:`~analysis.graph.WalkGraph` of a street network in metres.
 
     ``crs`` defaults to the UTM zone of the network's centre. Node elevations come
@@ -52,7 +53,8 @@ def walk_graph_from_network(net, *, speed_m_s: float = 1.0, steps_speed_m_s: flo
     if dem is not None:
         from layers.elevation import sample_dem
 
-        z = sample_dem(dem, nodes["lon"].to_numpy(), nodes["lat"].to_numpy())
+        z = sample_dem(dem, nodes["lon"].to_numpy(), nodes["lat"].to_numpy(),
+                       partial=dem_partial)  # partial: level where the DEM has no height
     elif "elevation_m" in nodes.columns:
         z = nodes["elevation_m"].to_numpy(float)
     return build_walk_graph(u, v, edges["length_m"].to_numpy(), x=x, y=y,

@@ -1,0 +1,63 @@
+"""A DEM that covers only part of the network: refused with the option that allows it, and with
+``--dem-partial`` slopes where it covers and level ground elsewhere."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from analysis.graph import build_walk_graph
+from geo_app.workflows.coverage import run
+
+
+def test_unknown_heights_are_level():
+    g = build_walk_graph(np.array([0, 1]), np.array([1, 2]), np.array([100.0, 100.0]),
+                         x=np.array([0.0, 100, 200]), y=np.zeros(3), crs="EPSG:32648",
+                         elevation_m=np.array([0.0, np.nan, 30.0]), speed_m_s=1.25)
+    assert np.allclose(g.time.data, 80.0)  # both segments touch the unknown node: flat
+    with pytest.raises(ValueError, match="NaN: unknown"):
+        build_walk_graph(np.array([0]), np.array([1]), np.array([100.0]), x=np.zeros(2),
+                         y=np.zeros(2), crs="EPSG:32648", elevation_m=np.array([0, np.inf]))
+
+
+@pytest.fixture(scope="module")
+def west_dem(helsinki_inputs, tmp_path_factory):
+    """A steep plane over the western half of the sample only."""
+    west, south, east, north = helsinki_inputs.network.edges.total_bounds
+    mid = (west + east) / 2
+    w, h = 200, 200
+    z = (np.linspace(0, 120, w)[None, :] + np.zeros((h, 1))).astype("float32")
+    path = tmp_path_factory.mktemp("dem") / "west.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(west - 0.01, north + 0.01,
+                                                              (mid - west + 0.01) / w,
+                                                              (north - south + 0.02) / h)) as d:
+        d.write(z, 1)
+    return str(path)
+
+
+def test_partial_dem_refused_without_the_option(helsinki_inputs, west_dem):
+    with pytest.raises(ValueError, match="--dem-partial"):
+        run(helsinki_inputs, dem=west_dem, isochrones="none")
+
+
+def test_partial_dem_gives_slopes_where_it_covers(helsinki_inputs, west_dem):
+    flat = run(helsinki_inputs, isochrones="none")
+    hilly = run(helsinki_inputs, dem=west_dem, dem_partial=True, isochrones="none")
+    assert "level where it has no height" in hilly.info("elevation")
+    a, b = flat.demand["t_clinic"].to_numpy(float), hilly.demand["t_clinic"].to_numpy(float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    assert (np.abs(a - b)[ok] > 1).any()  # the slopes change some walks
+
+
+def test_cli_names_the_option(helsinki_inputs, west_dem, cli, tmp_path):
+    from geo_app.workflows.coverage import sample_path
+
+    common = ("--network", sample_path(), "--facilities", sample_path(), "--demand", "buildings",
+              "--minutes", 10, "--isochrones", "none",
+              "--dem", west_dem)
+    r = cli.run("coverage", *common, "--out", tmp_path / "a.gpkg")
+    assert r.returncode == 2 and "--dem-partial" in r.stderr and "Traceback" not in r.stderr
+    cli("coverage", *common, "--dem-partial", "--out", tmp_path / "b.gpkg")
