@@ -28,7 +28,7 @@ ALLOWED = {
     "lon", "lat", "name",  # column names a file must have
     "E2SFCA", "2SFCA", "G2SFCA", "Gini", "Theil", "Palma", "Tobler", "A", "B", "x", "CC",
     "BY-SA", "ODbL", "Kelly", "p", "z", "FDR", "AMap", "MB", "ZIP", "GPKG", "GEOJSON", "JSON",
-    "PBF", "XLSX", "XLS", "SHP", "TIF", "TIFF", "SQLITE", "CQPROJ", "P",
+    "PBF", "XLSX", "XLS", "SHP", "TIF", "TIFF", "SQLITE", "CQPROJ", "P", "A4",
 }
 # phrases of other areas' strings, with their owner (listed in this area's report)
 OWNED = {

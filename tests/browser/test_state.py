@@ -31,13 +31,13 @@ def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, 
     page.get_by_role("button", name="运行选址").wait_for(timeout=60_000)
     page_link(page, "覆盖分析").click()
     wait_for_map(page, "居民点 · 可达设施类别数")  # the kept result, no prompt to run again
-    assert minutes.input_value() == "10.00"
+    playwright.expect(minutes).to_have_value("10.00", timeout=30_000)  # still redrawing
     assert page.get_by_text("设置输入和参数后点击“运行分析”。").count() == 0
 
     page.get_by_text("English", exact=True).click()
     wait_for_map(page, "Residents · categories within reach")
     threshold = page.get_by_label("One threshold for all (min; blank = each category's level)")
-    assert threshold.input_value() == "10.00"
+    playwright.expect(threshold).to_have_value("10.00", timeout=30_000)
     shown = page.get_by_test_id("stSidebar").evaluate("""s => [...s.querySelectorAll(
         '[data-testid="stSelectbox"]')].map(b => [b.innerText, ...[...b.querySelectorAll(
         'input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || ''))].join(' '))""")

@@ -54,7 +54,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     _draw_rectangle(page, frame)
     page.get_by_role("button", name="使用此范围").wait_for()
     page.wait_for_function("""() => [...document.querySelectorAll('button')].some(
-        b => b.innerText.includes('使用此范围') && !b.disabled)""", timeout=30_000)
+        b => b.innerText.includes('使用此范围') && !b.disabled)""", timeout=90_000)
     page.get_by_role("button", name="使用此范围").click()
     caption = page.get_by_text("当前研究范围: 绘制范围")
     caption.wait_for(timeout=30_000)
