@@ -86,6 +86,9 @@ def add_commands(sub) -> None:
     coverage_options(p)
     p.add_argument("--by", choices=("district", "township"),
                    help="shard by district (inside Chongqing) or by --townships instead of tiles")
+    p.add_argument("--compare-profiles", action="store_true",
+                   help="also cover the same residents for every walker profile (adult, "
+                   "elderly, child, wheelchair) and write them side by side (layer profiles)")
     p.set_defaults(func=cmd_coverage)
 
     a = sub.add_parser("accessibility", help="2SFCA supply per resident by category, and the "
@@ -244,17 +247,44 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from geo_app.workflows.coverage import result_layers, summary_text
 
     _check_out(args.out)
+    if args.compare_profiles and (args.scheduler or args.shard_km or args.by):
+        from geo_app.errors import ParameterError
+
+        raise ParameterError("--compare-profiles runs in one process: leave out --scheduler, "
+                             "--shard-km and --by")
     with progress_bar("coverage") as say:
         inputs, result = _run(args, say)
-        say(0.95, "writing")
         layers = result_layers(result)
+        if args.compare_profiles:
+            layers["profiles"] = _profiles(args, inputs, say)
+        say(0.95, "writing")
         written = write_layers(layers, args.out)
     if inputs.demand["estimate"].any():
         print("population: ESTIMATE from OSM residential buildings (footprint area x levels)")
     print(summary_text(result))
+    if "profiles" in layers:
+        from geo_app.workflows.profile_compare import profiles_text
+
+        print("\nshare covered by walker:")
+        print(profiles_text(layers["profiles"]))
     where = args.out if len(written) == 1 else f"{len(written)} GeoParquet files at {args.out}"
     print(f"wrote {where} (layers: {', '.join(layers)})")
     return 0
+
+
+def _profiles(args: argparse.Namespace, inputs, say):
+    """Coverage side by side for every walker (``--compare-profiles``)."""
+    from geo_app.workflows.profile_compare import profiles_table
+
+    edits = None
+    if args.edits is not None:
+        from layers.edits import read_edits
+
+        edits = read_edits(args.edits)
+    return profiles_table(inputs, minutes=args.minutes, area_type=args.area_type,
+                          max_snap_m=args.max_snap_m, dem=args.dem, dem_partial=args.dem_partial,
+                          edits=edits, join=args.join,
+                          progress=lambda f, m: say(0.8 + 0.15 * f, m))
 
 
 def cmd_batch_coverage(args: argparse.Namespace) -> int:
