@@ -26,7 +26,6 @@ LAST_LANG = "_kept_lang"
 # checkboxes, sliders (buttons are "trigger_value", uploads "file_uploader_state_value")
 SETTABLE = {"string_value", "double_value", "int_value", "bool_value", "string_array_value",
             "double_array_value"}
-LABELLED = {"string_value", "string_array_value"}  # selects, radios: sent back as labels
 PLAIN = (str, int, float, bool, type(None))
 
 
@@ -73,8 +72,10 @@ def keep_widgets() -> None:
     for key, value in store.items():
         if key == "lang" or key not in present and key in ss:
             continue  # set by the pages themselves meanwhile: theirs wins
-        if key not in present or switched and kinds.get(key) in LABELLED:
-            ss[key] = value  # back after a page switch; relabelled after a language switch
+        if key not in present or switched:
+            # back after a page switch; after a language switch every widget is set again: a
+            # select or radio sends back its label, and a new label can make a new widget
+            ss[key] = value
 
 
 def forget(*keys: str) -> None:
