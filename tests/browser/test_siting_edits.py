@@ -112,6 +112,8 @@ def test_map_edits_without_reloading_the_frame(offline_page, app_url, artifacts)
 
     # 4. two scenarios saved: A − B and a map of the sites that differ
     page.get_by_label("方案名称").fill("手动方案")
+    page.get_by_label("方案名称").press("Enter")  # the name sent before the button's rerun
+    page.wait_for_timeout(1_000)
     page.get_by_role("button", name="保存方案", exact=True).click()
     page.get_by_text("已保存方案: 手动方案").wait_for(timeout=60_000)
     page.get_by_label("新增站点数 N").fill("3")
