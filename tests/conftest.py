@@ -15,6 +15,23 @@ from urllib.parse import urlparse
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+APP = str(REPO / "streamlit_app.py")  # the app's entry script, for Streamlit's AppTest
+
+
+def open_app(monkeypatch, tmp_path):
+    """The app in Streamlit's AppTest after its first run, its projects under ``tmp_path``."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    assert not at.exception
+    return at
+
+
+@pytest.fixture()
+def app(monkeypatch, tmp_path):
+    """The app on its first page (see :func:`open_app`)."""
+    return open_app(monkeypatch, tmp_path)
 ARTIFACTS = REPO / "test-artifacts"
 # Third-party extracts are read in place, never copied into the repository.
 RAW_DIR = Path(os.environ.get("GEO_APP_RAW_DIR", REPO.parent / "shared" / "data" / "raw"))

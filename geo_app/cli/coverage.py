@@ -10,6 +10,7 @@ from geo_app.cli.inputs import (
     BASE_ROLES,
     columns_of,
     datum_of,
+    edits_of,
     input_notes,
     input_options,
     layer_of,
@@ -124,11 +125,7 @@ def _run(args: argparse.Namespace, say):
     from geo_app.workflows.sharding import client_starting
 
     say(0.0, "reading inputs")
-    edits = None
-    if args.edits is not None:
-        from layers.edits import read_edits
-
-        edits = read_edits(args.edits)
+    edits = edits_of(args)
     sharded = bool(args.scheduler or args.shard_km or args.by)
     by_tiles = _read_by_tiles(args, edits)
     with client_starting(args.scheduler) as client, ThreadPoolExecutor(1) as pool:
@@ -276,14 +273,9 @@ def _profiles(args: argparse.Namespace, inputs, say):
     """Coverage side by side for every walker (``--compare-profiles``)."""
     from geo_app.workflows.profile_compare import profiles_table
 
-    edits = None
-    if args.edits is not None:
-        from layers.edits import read_edits
-
-        edits = read_edits(args.edits)
     return profiles_table(inputs, minutes=args.minutes, area_type=args.area_type,
                           max_snap_m=args.max_snap_m, dem=args.dem, dem_partial=args.dem_partial,
-                          edits=edits, join=args.join,
+                          edits=edits_of(args), join=args.join,
                           progress=lambda f, m: say(0.8 + 0.15 * f, m))
 
 

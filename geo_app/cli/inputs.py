@@ -235,3 +235,12 @@ def run_info_of(args: argparse.Namespace, notes: Sequence[str] = ()) -> dict[str
     out["on_bad_rows"] = args.on_bad_rows
     out["input_warnings"] = " | ".join(notes) if notes else "none"
     return out
+
+
+def edits_of(args: argparse.Namespace):
+    """The ``--edits`` file of a command, read and checked (None without one)."""
+    if getattr(args, "edits", None) is None:
+        return None
+    from layers.edits import read_edits
+
+    return read_edits(args.edits)

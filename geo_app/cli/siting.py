@@ -23,14 +23,11 @@ def add_network_options(p: argparse.ArgumentParser) -> None:
 def walk_graph_of(args: argparse.Namespace, net):
     """The walk graph of site/evaluate (a profile's, with the edits, or the plain one at
     --speed), the access-walk speed (m/s) and the join."""
+    from geo_app.cli.inputs import edits_of
     from geo_app.errors import ParameterError
     from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network, walker_profile
 
-    edits = None
-    if getattr(args, "edits", None) is not None:
-        from layers.edits import read_edits
-
-        edits = read_edits(args.edits)
+    edits = edits_of(args)
     profile = getattr(args, "profile", None)
     join = getattr(args, "join", None)
     if getattr(args, "by", None) and (profile or edits is not None or join == "street"):

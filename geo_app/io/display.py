@@ -51,6 +51,8 @@ def fmt_number(v, digits: int = 0, *, trim: bool = False) -> str:
         return EMPTY
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.number)):
         return str(v)
+    if not math.isfinite(float(v)):
+        return EMPTY  # unreachable, undefined
     x = round(float(v), digits)
     if x == 0:
         x = 0.0  # no "-0"
@@ -63,6 +65,12 @@ def fmt_number(v, digits: int = 0, *, trim: bool = False) -> str:
 def fmt_persons(v) -> str:
     """Persons: a whole number with separators (18,687)."""
     return fmt_number(v, 0)
+
+
+def fmt_signed(v) -> str:
+    """A change in persons with its sign (+1,234, -56; 0 without one)."""
+    text = fmt_number(v, 0)
+    return text if text in (EMPTY, "0") or text.startswith("-") else "+" + text
 
 
 def fmt_share(v) -> str:
@@ -211,6 +219,10 @@ def run_info_value(key: str, value, lang: str = "zh") -> str:
              "hdbscan": "rv_hdbscan", "urban": "urban", "rural": "rural"}
     if low in words:
         return t(words[low], lang)
+    dem = re.fullmatch(r"DEM (.+?)( \(level where it has no height\))?", text)
+    if dem:  # the elevation source of a coverage run
+        return t("rv_dem_partial" if dem.group(2) else "rv_dem", lang).format(
+            file=run_info_value("file", dem.group(1), lang))
     if low.startswith("data_extent"):
         return t("rv_data_extent", lang)
     if low.startswith("drawn"):

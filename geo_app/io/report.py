@@ -16,8 +16,8 @@ import pandas as pd
 from analysis.siting import SitingResult
 from geo_app.io.export import csv_bytes, write_gpkg_layers
 from geo_app.io.files import write_atomic
-from geo_app.io.scenario_edits import package_edits
 from geo_app.io.render import NO_CHROMIUM, find_chromium, html_to_pdf, html_to_png
+from geo_app.io.scenario_edits import package_edits
 from geo_app.labels import facility_label, t
 from geo_app.workflows.proposals import proposal_sites, proposal_summary, sites_table, summary_rows
 from geo_app.workflows.siting import Evaluation, SitingRun, uncovered_frame

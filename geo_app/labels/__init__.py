@@ -960,8 +960,15 @@ _CATEGORIES: dict[str, tuple[str, str]] = {
 
 def _merge() -> None:
     """Each area's catalogue (one module per area, so that each has one home) joins ``_TEXT``."""
-    from geo_app.labels import (app_state, engine, exports, mountain, numbers,
-                                scenario_network, siting_edits)
+    from geo_app.labels import (
+        app_state,
+        engine,
+        exports,
+        mountain,
+        numbers,
+        scenario_network,
+        siting_edits,
+    )
 
     for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network):
         clash = sorted(set(part.TEXT) & set(_TEXT))

@@ -94,6 +94,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "rv_drawn": ("绘制范围", "a drawn area"),
     "rv_plain_walk": ("普通步行", "plain walk"),
     "rv_flat": ("无(按平地计)", "none (flat)"),
+    "rv_dem": ("DEM {file}", "DEM {file}"),
+    "rv_dem_partial": ("DEM {file}(未覆盖处按平地计)", "DEM {file} (level where it has no height)"),
     "rv_street": ("连接到最近路段上的点", "to the nearest point of a street"),
     "rv_node": ("连接到最近路网节点", "to the nearest network node"),
     "rv_category": ("按设施类别", "by category"),

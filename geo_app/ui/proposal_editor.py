@@ -11,6 +11,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo_app.io.display import fmt_metres, fmt_persons, fmt_share, fmt_signed
 from geo_app.io.export import geojson_bytes
 from geo_app.labels import t
 from geo_app.maps.siting import edit_base_map, edit_layers
@@ -19,16 +20,13 @@ from geo_app.ui.common import L, current_tiles
 from geo_app.workflows.proposals import (
     OffNetworkClick,
     move_site,
-    percent,
     proposal_sites,
     proposal_summary,
     remove_site,
-    signed,
     site_name,
     sites_table,
     summary_rows,
     toggle_site,
-    whole,
     zero_gain_reason,
 )
 from geo_app.workflows.siting import evaluate, siting_view
@@ -42,7 +40,7 @@ def _gain_words(state: dict, site: int, lang: str) -> str:
     """Why ``site`` gains nobody, in words."""
     why = zero_gain_reason(state["run"], state["proposal"], site)
     minutes = f"{state['run'].threshold_s / 60:g}"
-    return t(why.reason, lang).format(persons=whole(why.persons), minutes=minutes)
+    return t(why.reason, lang).format(persons=fmt_persons(why.persons), minutes=minutes)
 
 
 def apply_edit(state: dict, value: dict | None, lang: str) -> None:
@@ -67,7 +65,7 @@ def apply_edit(state: dict, value: dict | None, lang: str) -> None:
                                prefix=prefix)
     except OffNetworkClick as exc:
         state["message"] = ("warn", t("click_off_network", lang).format(
-            dist=whole(exc.dist_m), max=whole(exc.max_m)))
+            dist=fmt_metres(exc.dist_m), max=fmt_metres(exc.max_m)))
         return
     except (ValueError, KeyError, TypeError):
         state["message"] = ("warn", t("click_error", lang))
@@ -81,7 +79,7 @@ def apply_edit(state: dict, value: dict | None, lang: str) -> None:
     after = ev.newly_covered
     name = site_name(done.run.candidates["name"].iloc[done.site], lang)
     text = (f"{t('site_' + done.action, lang)} {name} · {t('newly_covered', lang)} "
-            f"{whole(before)} → {whole(after)} ({signed(after - before)})")
+            f"{fmt_persons(before)} → {fmt_persons(after)} ({fmt_signed(after - before)})")
     own = ev.sites.loc[ev.sites["site"] == done.site, "unique_gain"]
     if done.action != "removed" and len(own) and round(float(own.iloc[0])) == 0:
         text += f" · {t('why_zero', lang)}: {_gain_words(state, done.site, lang)}"
@@ -117,12 +115,13 @@ def metrics(state: dict, summary, lang: str) -> None:
     solver = proposal_summary(state["run"], state["result"], state["result"].sites,
                               state["params"]["objective"]).iloc[0]
     cols = st.columns(4)
-    cols[0].metric(t("covered_before", lang), whole(row["covered_before"]))
-    cols[1].metric(t("newly_covered", lang), whole(row["newly_covered"]),
-                   delta=signed(row["newly_covered"] - solver["newly_covered"]), delta_color="normal"
+    cols[0].metric(t("covered_before", lang), fmt_persons(row["covered_before"]))
+    cols[1].metric(t("newly_covered", lang), fmt_persons(row["newly_covered"]),
+                   delta=fmt_signed(row["newly_covered"] - solver["newly_covered"]),
+                   delta_color="normal"
                    if row["edited"] else "off")
-    cols[2].metric(t("share_after", lang), percent(row["share_after"]))
-    cols[3].metric(t("n_proposed", lang), whole(row["sites"]))
+    cols[2].metric(t("share_after", lang), fmt_share(row["share_after"]))
+    cols[3].metric(t("n_proposed", lang), fmt_persons(row["sites"]))
 
 
 @st.fragment
@@ -189,7 +188,7 @@ def tables(state: dict, summary, ev, lang: str) -> None:
         for i in zero:  # a few sites at most: each explained on its own
             why = zero_gain_reason(run, proposal, int(sites["candidate"].iloc[i]))
             table.loc[i, t("why_zero", lang)] = t(why.reason, lang).format(
-                persons=whole(why.persons), minutes=f"{run.threshold_s / 60:g}")
+                persons=fmt_persons(why.persons), minutes=f"{run.threshold_s / 60:g}")
     numbers = {t(c, lang): st.column_config.NumberColumn(format="localized")
                for c in ("gain", "gain_alone", "unique_gain", "overlap", "snap_m")}
     st.dataframe(table, width="stretch", hide_index=True, column_config=numbers)

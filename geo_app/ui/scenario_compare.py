@@ -6,12 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo_app.io.display import fmt_persons, fmt_share, fmt_signed
 from geo_app.labels import t
 from geo_app.ui.common import L, show_map
 from geo_app.ui.scenarios import sites_only_map
 from geo_app.ui.served import md
 from geo_app.workflows.inputs import hide_paths
-from geo_app.workflows.proposals import percent, signed, summary_rows, whole
+from geo_app.workflows.proposals import summary_rows
 
 
 def difference_rows(a, b, lang: str) -> pd.DataFrame:
@@ -25,7 +26,7 @@ def difference_rows(a, b, lang: str) -> pd.DataFrame:
              "covered_after": "cmp_covered_after", "share_after": "cmp_share_after"}
 
     def value(v: float, unit: str) -> str:
-        return "—" if pd.isna(v) else percent(v) if unit == "share" else whole(v)
+        return "—" if pd.isna(v) else fmt_share(v) if unit == "share" else fmt_persons(v)
 
     def diff(v: float, unit: str) -> str:
         if pd.isna(v):
@@ -33,7 +34,7 @@ def difference_rows(a, b, lang: str) -> pd.DataFrame:
         if unit == "share":
             pp = round(100 * v, 1) + 0.0
             return f"{pp:+.1f} {t('cmp_points', lang)}" if pp else f"0.0 {t('cmp_points', lang)}"
-        return signed(v)
+        return fmt_signed(v)
 
     return pd.DataFrame({
         t("cmp_metric", lang): [t(names[m], lang) for m in table["metric"]],
@@ -66,7 +67,7 @@ def compare_one(sc, tiles: str, side: str) -> None:
     lang = L()
     p = sc.params
     shown = {"objective": t(str(p.get("objective")), lang),
-             "n_sites": whole(len(sc.sites)),  # the sites saved, edits included
+             "n_sites": fmt_persons(len(sc.sites)),  # the sites saved, edits included
              "minutes": f"{float(p.get('minutes') or 0):g} {t('minutes_unit', lang)}",
              "candidates": candidates_text(p.get("candidates"), lang)}
     st.caption(" · ".join(f"{t(k, lang)}: {v}" for k, v in shown.items()))

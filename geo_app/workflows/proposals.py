@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components
 from analysis.paths import source_point_times
 from analysis.siting import SitingResult
 from analysis.snap import Snapped, snap_points
+from geo_app.io.display import fmt_persons, fmt_share
 from geo_app.labels import t
 from geo_app.workflows.coverage import to_metres
 from geo_app.workflows.siting import SitingRun, sites_frame, summary_frame
@@ -246,45 +247,27 @@ def site_name(name, lang: str = "zh") -> str:
     return text
 
 
-def whole(v: float) -> str:
-    """Persons (or any count) as a whole number with separators; never "-0"."""
-    v = float(v)
-    return "—" if not np.isfinite(v) else f"{round(v) + 0:,}"
-
-
-def signed(v: float) -> str:
-    """A change in persons with its sign ("+1,234", "-56", "0")."""
-    n = round(float(v))
-    return f"{n:+,}" if n else "0"
-
-
-def percent(share: float) -> str:
-    """A share (0–1) as a percentage with one decimal."""
-    v = 100 * float(share)
-    return "—" if not np.isfinite(v) else f"{round(v, 1) + 0.0:.1f} %"
-
-
 def summary_rows(summary: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """The summary as a two-column table of labelled, formatted numbers, for people."""
     r = summary.iloc[0]
-    gap = "—" if not np.isfinite(r["gap"]) else percent(r["gap"])
+    gap = "—" if not np.isfinite(r["gap"]) else fmt_share(r["gap"])
     residents = r["residents"]
     objective = str(r["objective"])
-    value, bound = (f"{float(r[k]):,.1f}" if objective == "pmedian" else whole(r[k])
+    value, bound = (f"{float(r[k]):,.1f}" if objective == "pmedian" else fmt_persons(r[k])
                     for k in ("value", "bound"))
 
     def persons(v: float) -> str:
-        return f"{whole(v)} ({percent(v / residents)})" if residents else whole(v)
+        return f"{fmt_persons(v)} ({fmt_share(v / residents)})" if residents else fmt_persons(v)
 
     rows = [("objective", t(objective, lang)), ("objective_value", value), ("bound", bound),
             ("gap", gap), ("solver", solver_label(r["solver"], lang)),
             ("status", status_label(r["status"], lang)),
             ("seconds_solve", f"{float(r['seconds_solve']):.2f}"),
-            ("residents_total", whole(residents)),
+            ("residents_total", fmt_persons(residents)),
             ("covered_before", persons(r["covered_before"])),
             ("newly_covered", persons(r["newly_covered"])),
-            ("share_after", percent(r["share_after"])),
-            ("n_proposed", whole(r["sites"]))]
+            ("share_after", fmt_share(r["share_after"])),
+            ("n_proposed", fmt_persons(r["sites"]))]
     return pd.DataFrame({t("item", lang): [t(k, lang) for k, _ in rows],
                          t("value", lang): [v for _, v in rows]})
 

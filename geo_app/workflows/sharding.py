@@ -256,11 +256,16 @@ def dask_client(scheduler: str | None):
     try:
         yield client
     finally:
-        if client is not None:
-            cluster = getattr(client, "cluster", None)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        close(client)
+
+
+def close(client) -> None:
+    """Close a Dask client and the LocalCluster it started (nothing for ``None``)."""
+    if client is not None:
+        cluster = getattr(client, "cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def warm_up() -> None:
@@ -281,9 +286,14 @@ def client_starting(scheduler: str | None):
     if not scheduler:
         yield lambda: None
         return
+
     def start():
         client = client_for(scheduler)
-        client.run(warm_up)  # the workers import what the tasks need meanwhile
+        try:
+            client.run(warm_up)  # the workers import what the tasks need meanwhile
+        except BaseException:
+            close(client)
+            raise
         return client
 
     with ThreadPoolExecutor(1) as pool:
@@ -291,12 +301,7 @@ def client_starting(scheduler: str | None):
         try:
             yield started.result
         finally:
-            client = started.result() if started.exception() is None else None
-            if client is not None:
-                cluster = getattr(client, "cluster", None)
-                client.close()
-                if cluster is not None:
-                    cluster.close()
+            close(started.result() if started.exception() is None else None)
 
 
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,

@@ -2,21 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture()
-def app(monkeypatch, tmp_path):
-    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    assert not at.exception
-    return at
-
 
 def test_indicators_page_on_the_sample(app):
     app.sidebar.radio(key="page").set_value("indicators").run()

@@ -4,21 +4,7 @@ targets and downloads, in both languages."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
-import pytest
-from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture()
-def app(monkeypatch, tmp_path):
-    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    assert not at.exception
-    return at
 
 
 def test_scorecard_page(app):

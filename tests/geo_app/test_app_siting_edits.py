@@ -4,21 +4,16 @@ saved scenarios compared (A − B)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from geo_app.workflows.siting import evaluate
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
+from tests.conftest import open_app
 
 
 @pytest.fixture()
 def siting(monkeypatch, tmp_path):
     """The siting page after a run with N = 3 on the sample."""
-    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
-    at = AppTest.from_file(APP, default_timeout=300).run()
+    at = open_app(monkeypatch, tmp_path)
     at.sidebar.radio(key="page").set_value("siting").run()
     at.sidebar.number_input(key="site_n").set_value(3)
     at.sidebar.button(key="site_run").click().run()

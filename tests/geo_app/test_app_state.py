@@ -3,20 +3,7 @@ landing panel; the base-map select after a switch (it once returned its label)."
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from streamlit.testing.v1 import AppTest
-
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-
-
-@pytest.fixture()
-def app(monkeypatch, tmp_path):
-    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    assert not at.exception
-    return at
 
 
 def _page(at, page):

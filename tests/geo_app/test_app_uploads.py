@@ -9,18 +9,16 @@ the same readers the pages use, and the coordinates the awkward files were made 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from streamlit.testing.v1 import AppTest
 
 from layers import wgs84_to_gcj02
+from tests.conftest import open_app
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 # Latin words a Chinese page may show: units, formats, standards and proper names
 ALLOWED = {w.lower() for w in (
     "OSM OpenStreetMap GPS WGS GCJ BD CGCS EPSG UTM CSV TXT TSV Excel GeoJSON GeoPackage "
@@ -31,9 +29,8 @@ ALLOWED = {w.lower() for w in (
 @pytest.fixture()
 def app(monkeypatch, tmp_path):
     """The app on its data page, uploads offered; uploads and projects under ``tmp_path``."""
-    monkeypatch.setenv("GEO_APP_PROJECT_DIR", str(tmp_path / "projects"))
     monkeypatch.setenv("GEO_APP_CACHE_DIR", str(tmp_path / "cache"))
-    at = AppTest.from_file(APP, default_timeout=300).run()
+    at = open_app(monkeypatch, tmp_path)
     at.sidebar.radio(key="page").set_value("data").run()
     at.radio(key="data_source").set_value("upload").run()
     assert not at.exception

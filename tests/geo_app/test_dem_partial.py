@@ -47,6 +47,10 @@ def test_partial_dem_gives_slopes_where_it_covers(helsinki_inputs, west_dem):
     flat = run(helsinki_inputs, isochrones="none")
     hilly = run(helsinki_inputs, dem=west_dem, dem_partial=True, isochrones="none")
     assert "level where it has no height" in hilly.info("elevation")
+    from geo_app.io.display import run_info_value
+
+    shown = run_info_value("elevation", hilly.info("elevation"))
+    assert shown == "DEM west.tif(未覆盖处按平地计)"  # the file name only, in Chinese
     a, b = flat.demand["t_clinic"].to_numpy(float), hilly.demand["t_clinic"].to_numpy(float)
     ok = np.isfinite(a) & np.isfinite(b)
     assert (np.abs(a - b)[ok] > 1).any()  # the slopes change some walks

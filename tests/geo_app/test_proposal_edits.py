@@ -11,19 +11,17 @@ import shapely
 from pyproj import Transformer
 
 from analysis.graph import build_walk_graph
+from geo_app.io.display import fmt_persons, fmt_share, fmt_signed
 from geo_app.io.project import Scenario
 from geo_app.workflows.proposals import (
     OffNetworkClick,
     move_site,
-    percent,
     remove_site,
-    signed,
     site_name,
     solver_label,
     status_label,
     toggle_site,
     walk_components,
-    whole,
     zero_gain_reason,
 )
 from geo_app.workflows.scenario_compare import compare_table, sites_difference
@@ -99,9 +97,11 @@ def test_words_and_numbers_for_people():
     assert solver_label("highs-mip", "en") == "HiGHS mixed-integer programme"
     assert site_name("grid 20") == "网格点 20" and site_name("grid 20", "en") == "grid 20"
     assert site_name("社区中心") == "社区中心"
-    assert whole(-0.4) == "0" and whole(18687.2931) == "18,687" and whole(np.inf) == "—"
-    assert signed(-0.3) == "0" and signed(1234.6) == "+1,235" and signed(-56) == "-56"
-    assert percent(0.7334) == "73.3 %" and percent(-0.00001) == "0.0 %"
+    assert fmt_persons(-0.4) == "0" and fmt_persons(18687.2931) == "18,687"
+    assert fmt_persons(np.inf) == "—"
+    assert fmt_signed(-0.3) == "0" and fmt_signed(1234.6) == "+1,235" and fmt_signed(-56) == "-56"
+    assert fmt_signed(np.nan) == "—"
+    assert fmt_share(0.7334) == "73.3%" and fmt_share(-0.00001) == "0.0%"
 
 
 def _scenario(name, xy, newly, share, cats=None):

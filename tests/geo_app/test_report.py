@@ -71,8 +71,8 @@ def test_report_has_the_numbers_and_the_sites(helsinki_siting, edited):
     assert row["edited"]
     text = html.unescape(page)
     for value in (f"{row['residents']:,.0f}", f"{row['covered_before']:,.0f}",
-                  f"{row['newly_covered']:,.0f}", f"{100 * row['share_after']:.1f} %",
-                  f"{row['value']:,.0f}", f"{100 * row['gap']:.1f} %",
+                  f"{row['newly_covered']:,.0f}", f"{100 * row['share_after']:.1f}%",
+                  f"{row['value']:,.0f}", f"{100 * row['gap']:.1f}%",
                   solver_label(row["solver"])):  # persons whole, shares with one decimal
         assert value in text, value
     for name in run.candidates["name"].iloc[ev.sites["site"]]:
