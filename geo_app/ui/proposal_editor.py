@@ -241,7 +241,8 @@ def report_extras(state: dict, map_html: str) -> dict:
     """The report's map image and coverage before/after by category (computed once per
     proposal, when a download is first asked for)."""
     from geo_app.io.render import find_chromium, html_to_png
-    from geo_app.workflows.before_after import coverage_before_after
+    from geo_app.ui.scenarios import before_after_queued
+    from geo_app.workflows import runs
 
     key = (tuple(state["proposal"]), len(state["run"].candidates))
     cached = state.setdefault("report_extras", {})
@@ -253,7 +254,10 @@ def report_extras(state: dict, map_html: str) -> dict:
             except RuntimeError:
                 png = None  # the report still has the interactive map
         sites = proposal_sites(state["run"], state["result"], list(state["proposal"]))
-        table = coverage_before_after(state["inputs"], sites, graph=state["run"].graph)
+        try:
+            table = before_after_queued(state, sites)
+        except runs.RunRefused:  # the server is full: this report goes without the table
+            return {"map_png": png, "before_after": None}
         cached.clear()
         cached[key] = {"map_png": png, "before_after": table}
     return cached[key]

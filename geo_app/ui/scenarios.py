@@ -19,7 +19,8 @@ from geo_app.io.project import (
 )
 from geo_app.labels import t
 from geo_app.ui.common import LOAD_ERRORS, L, show_error, study_area
-from geo_app.ui.served import local_time, md, settings, store
+from geo_app.ui.served import heavy_run, local_time, md, settings, store
+from geo_app.workflows import runs
 from geo_app.workflows.inputs import hide_paths
 from geo_app.workflows.proposals import proposal_sites, proposal_summary
 
@@ -124,16 +125,38 @@ def _saved_params(params: dict) -> dict:
 def by_category(state: dict, sites: gpd.GeoDataFrame) -> pd.DataFrame | None:
     """Coverage before and after by facility category, for the comparison (None when the
     inputs cannot give it: the scenario is saved without it)."""
-    from geo_app.workflows.before_after import coverage_before_after
-
     key = (tuple(state["proposal"]), len(state["run"].candidates))
     made = state.get("report_extras", {}).get(key)  # a report asked for made it already
     if made is not None:
         return made["before_after"]
     try:
-        return coverage_before_after(state["inputs"], sites, graph=state["run"].graph)
-    except LOAD_ERRORS:
+        return before_after_queued(state, sites)
+    except (*LOAD_ERRORS, runs.RunRefused):  # the scenario is saved without it
         return None
+
+
+class _Quiet:
+    """A slot for :func:`heavy_run` in a button's callback, where nothing can be drawn."""
+
+    def info(self, *_):
+        pass
+
+    def empty(self):
+        pass
+
+
+def before_after_queued(state: dict, sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Coverage before and after ``sites`` by category (two coverage runs), in the served
+    app's line of heavy runs like every other run. Raises ``runs.RunRefused``."""
+    from geo_app.workflows.before_after import HUB_CATEGORIES, coverage_before_after
+
+    inputs, run = state["inputs"], state["run"]
+    cats = {*(inputs.categories or inputs.facilities["category"].unique()), *HUB_CATEGORIES}
+    need = runs.coverage_bytes(len(inputs.network.edges), len(inputs.demand),
+                               len(inputs.facilities) + len(sites) * len(HUB_CATEGORIES),
+                               len(cats))
+    with heavy_run("coverage", need, _Quiet()):
+        return coverage_before_after(inputs, sites, graph=run.graph, join=run.join)
 
 
 def save_current(state: dict) -> None:

@@ -49,7 +49,7 @@ def coverage_before_after(inputs: CoverageInputs, sites: gpd.GeoDataFrame,
                           hub_categories: Sequence[str] = HUB_CATEGORIES, *,
                           minutes: float | None = None, graph: WalkGraph | None = None,
                           speed_m_s: float = 1.0, profile: str | None = None, edits=None,
-                          join: str = "node") -> pd.DataFrame:
+                          join: str = "street") -> pd.DataFrame:
     """Residents covered per category before and after adding ``sites`` (points) as
     facilities of each of ``hub_categories``.
 
@@ -58,8 +58,8 @@ def coverage_before_after(inputs: CoverageInputs, sites: gpd.GeoDataFrame,
     category's life-circle level, ``speed_m_s`` is the walking speed (m/s) and ``graph``
     a prebuilt walk graph (built once here otherwise: a walker ``profile``'s, with network
     ``edits``, as coverage builds it). ``join``: as the siting run's (see
-    :func:`geo_app.workflows.siting.prepare`): "node" (default) or "street" (coverage's
-    default), so that the figures equal the run's. One row per category of the run,
+    :func:`geo_app.workflows.siting.prepare`): "street" (default, as coverage) or "node",
+    so that the figures equal the run's. One row per category of the run,
     then ``basket`` (residents reaching every category): ``in_hub``, ``threshold_min``
     (minutes; NaN for the basket), ``residents``, ``covered_before``, ``covered_after``,
     ``gain`` (persons) and ``share_before``, ``share_after`` (0–1).

@@ -15,9 +15,10 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components
 
+from analysis.join import join_points
 from analysis.paths import source_point_times
 from analysis.siting import SitingResult
-from analysis.snap import Snapped, snap_points
+from analysis.snap import Snapped
 from geo_app.io.display import fmt_persons, fmt_share
 from geo_app.labels import t
 from geo_app.workflows.coverage import to_metres
@@ -31,14 +32,19 @@ CLICK_RADIUS_M = 50.0  # a click this close to a proposed site removes it
 def add_candidate_points(run: SitingRun, points: gpd.GeoDataFrame) -> tuple[SitingRun, list[int]]:
     """A run with ``points`` (EPSG:4326, optional ``name``) appended to its candidates.
 
-    The points are snapped to the walk graph and their rows of walking times to the
+    The points join the walk graph as the run's own did (street front or nearest node)
+    and their rows of walking times to the
     demand (seconds, within the run's threshold) are computed and stacked under the
     run's; the run itself is not changed. Returns the new run and the points' candidate
     indices. Points off the network get empty rows (they cover nobody).
     """
     x, y = to_metres(points, run.graph.crs)
-    snap = snap_points(run.graph, x, y, speed_m_s=run.speed_m_s, max_dist_m=run.max_snap_m)
-    rows = source_point_times(run.graph, snap.node, snap.access_s, run.demand_snap.node,
+    # joined as the run joined its own points: a street-front join splits the graph again
+    # (old nodes keep their indices, so the run's other rows and joins stay valid)
+    joined = join_points(run.graph, [(x, y)], how=run.join, speed_m_s=run.speed_m_s,
+                         max_dist_m=run.max_snap_m)
+    graph, (snap,) = joined.graph, joined.points
+    rows = source_point_times(graph, snap.node, snap.access_s, run.demand_snap.node,
                               run.demand_snap.access_s, limit_s=run.threshold_s)
     start = len(run.candidates)
     names = (points["name"].astype(str).to_numpy() if "name" in points.columns
@@ -46,7 +52,7 @@ def add_candidate_points(run: SitingRun, points: gpd.GeoDataFrame) -> tuple[Siti
     added = gpd.GeoDataFrame({"name": names}, geometry=points.geometry.to_numpy(), crs=4326)
     old = run.cand_snap
     return dataclasses.replace(
-        run, candidates=pd.concat([run.candidates, added], ignore_index=True),
+        run, graph=graph, candidates=pd.concat([run.candidates, added], ignore_index=True),
         cand_snap=Snapped(*(np.concatenate([getattr(old, f), getattr(snap, f)])
                             for f in ("node", "dist_m", "access_s"))),
         times=sp.csr_array(sp.vstack([run.times, rows], format="csr")),

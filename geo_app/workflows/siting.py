@@ -100,6 +100,7 @@ class SitingRun:
     max_snap_m: float
     seconds_prepare: float
     warnings: list = field(default_factory=list)  # GeoAppWarning
+    join: str = "node"  # how points join the graph: "street" (split graph) or "node"
 
     @property
     def weights(self) -> np.ndarray:
@@ -166,7 +167,7 @@ def prepare(net: StreetNetwork | WalkGraph, demand: gpd.GeoDataFrame,
              len(demand), len(candidates), minutes, times.nnz, time.perf_counter() - t0)
     return SitingRun(g, demand.reset_index(drop=True), candidates.reset_index(drop=True), dsnap,
                      csnap, times, existing_s, limit, speed_m_s, max_snap_m,
-                     time.perf_counter() - t0, warnings)
+                     time.perf_counter() - t0, warnings, join)
 
 
 def district_groups(candidates: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
@@ -383,7 +384,7 @@ def existing_of(inputs: CoverageInputs, category: str | None) -> gpd.GeoDataFram
 def prepare_run(inputs: CoverageInputs, *, category: str | None, candidates: str,
                 minutes: float = 15.0, speed_m_s: float = 1.0,
                 datum: str = "wgs84", profile: str | None = None, edits=None,
-                join: str = "node") -> SitingRun:
+                join: str = "street") -> SitingRun:
     """The walk graph of the inputs' network, the candidates of ``candidates`` (see
     :func:`candidate_sites`; a file in ``datum``) and the run prepared with the
     ``category``'s facilities as already covering, within ``minutes`` at ``speed_m_s`` (m/s).

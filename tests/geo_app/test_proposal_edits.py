@@ -132,3 +132,37 @@ def test_two_scenarios_compared():
     diff = sites_difference(a.sites, b.sites)
     assert diff["side"].value_counts().to_dict() == {"a": 5, "both": 2, "b": 1}
     assert list(diff.loc[diff["side"] == "b", "name"]) == ["s2"]
+
+
+def test_a_click_joins_the_street_front_as_the_run_did():
+    """On a street-front run, a site clicked mid-block joins the street there, not its
+    nearest corner: its row of walking times equals a fresh street-front run's with that
+    point among the candidates (and differs from the node join's)."""
+    xs = 100.0 * np.arange(11)
+    u = np.arange(10)
+    graph = build_walk_graph(u, u + 1, np.full(10, 100.0), x=X0 + xs, y=Y0 + np.zeros(11),
+                             crs=CRS)
+    demand = points([[0, 10], [340, 10], [990, 5]], population=[5.0, 7.0, 11.0])
+    candidates = points([[0, 0], [1000, 0]], name=["a0", "a1000"])
+    run = prepare(graph, demand, candidates, minutes=7.0, join="street")
+    assert run.join == "street"
+    click = (650.0, 20.0)  # 50 m from the corners at 600 and 700 m
+    lon, lat = TO_LONLAT.transform(X0 + click[0], Y0 + click[1])
+    done = toggle_site([], run, lon, lat)
+    assert done.action == "added" and done.site == 2
+    fresh = prepare(graph, demand, points([[0, 0], [1000, 0], list(click)],
+                                          name=["a0", "a1000", "c"]), minutes=7.0, join="street")
+    got = done.run.times[[2]].toarray().ravel()
+    want = fresh.times[[2]].toarray().ravel()
+    np.testing.assert_allclose(got, want)
+    # by hand: 20 m off the street, then along it from 650 m (within 420 s; 0: out of reach)
+    np.testing.assert_allclose(want, [0.0, 20 + 310 + 10, 20 + 340 + 5])
+    node = prepare(graph, demand, points([list(click)], name=["c"]), minutes=7.0, join="node")
+    assert not np.allclose(node.times[[0]].toarray().ravel(), want)
+    # the run's earlier rows and joins are untouched by the new split
+    np.testing.assert_array_equal(done.run.times[:2].toarray(), run.times.toarray())
+    np.testing.assert_array_equal(done.run.demand_snap.node, run.demand_snap.node)
+
+
+def test_app_siting_joins_the_street_front(helsinki_siting):
+    assert helsinki_siting.run.join == "street"

@@ -600,3 +600,33 @@ def test_settings_of_a_served_app_from_the_environment(monkeypatch):
         Settings(timezone="Mars/Olympus")
     with pytest.raises(ParameterError, match="sign_in must be one of"):
         Settings(sign_in="ldap")
+
+
+def test_saving_a_scenario_runs_its_coverage_in_the_line(helsinki_inputs, helsinki_siting,
+                                                         monkeypatch):
+    """The coverage before/after that saving a scenario (and its report) computes waits in the
+    line of heavy runs like any run: the line's admission is asked, and a refusal saves the
+    scenario without the table instead of running past the memory cap."""
+    from geo_app.ui import scenarios, served
+    from geo_app.workflows import runs
+    from geo_app.workflows.proposals import proposal_sites
+
+    asked = []
+    line = runs.Admission(1, 1, available=lambda: 1)  # every run is too big for it
+
+    def admission():
+        asked.append(True)
+        return line
+
+    monkeypatch.setattr(served, "admission", admission)
+    s = helsinki_siting
+    state = {"inputs": helsinki_inputs, "run": s.run, "result": s.result,
+             "proposal": list(s.result.sites)}
+    sites = proposal_sites(s.run, s.result, state["proposal"])
+    with pytest.raises(runs.RunRefused):
+        scenarios.before_after_queued(state, sites)
+    assert scenarios.by_category(state, sites) is None and len(asked) == 2
+    monkeypatch.setattr(served, "admission", lambda: runs.Admission(1, 1 << 40,
+                                                                   available=lambda: 1 << 40))
+    table = scenarios.by_category(state, sites)
+    assert table is not None and (table["gain"] >= 0).all()
