@@ -56,7 +56,8 @@ def sample_dem(path: str | Path, lon: np.ndarray, lat: np.ndarray, *,
     if bad.any() and not partial:
         raise LayerValidationError(str(path), [
             f"{int(bad.sum())} of {len(z)} network nodes fall outside the DEM or on no-data "
-            f"cells: {PARTIAL_HINT}"])
+            f"cells: {PARTIAL_HINT}"], key="err_dem_uncovered", file=path.name,
+            missing=int(bad.sum()), total=len(z))
     if bad.any():
         log.info("%s: %d of %d nodes without elevation (taken as level)", path, bad.sum(),
                  len(z))
@@ -88,7 +89,8 @@ def node_elevations(lon: np.ndarray, lat: np.ndarray, *, dem: str | Path | None 
     if missing.any() and not partial:
         raise LayerValidationError(str(dem), [
             f"{int(missing.sum())} of {len(z)} network nodes fall outside the DEM or on "
-            f"no-data cells: {PARTIAL_HINT}"])
+            f"no-data cells: {PARTIAL_HINT}"], key="err_dem_uncovered", file=Path(dem).name,
+            missing=int(missing.sum()), total=len(z))
     if prefer == "dem":
         return np.where(np.isfinite(z), z, tagged)
     return np.where(np.isfinite(tagged), tagged, z)

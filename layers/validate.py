@@ -16,10 +16,12 @@ MAX_LISTED = 12  # problems spelled out in one message; the rest are counted
 class LayerValidationError(InputError):
     """A layer failed its checks; ``problems`` holds one line per fault."""
 
-    def __init__(self, source: str, problems: Sequence[str], fix: str = ""):
+    def __init__(self, source: str, problems: Sequence[str], fix: str = "", *,
+                 key: str | None = None, **values):
         self.source = source
         self.problems = list(problems)
         self.fix = fix
+        self.key, self.values = key, values  # the label catalogue's words for the app
         shown = self.problems[:MAX_LISTED]
         more = len(self.problems) - len(shown)
         if len(self.problems) == 1:  # one fault: one line

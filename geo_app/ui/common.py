@@ -96,6 +96,11 @@ def show_error(exc: Exception) -> None:
     from geo_app.workflows.inputs import hide_paths
 
     lang = L()
+    if getattr(exc, "key", None):  # an error the label catalogue words in the session's language
+        from geo_app.labels.engine import warning_text
+
+        st.error(warning_text(exc, lang))
+        return
     st.error(f"{t('input_error', lang)}:\n\n```\n{hide_paths(str(exc))}\n```")
 
 

@@ -31,15 +31,17 @@ KEPT_RESULTS = 3  # coverage results kept in the session, newest last
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def walk_graph_of(_inputs, key: tuple, speed_m_s: float, dem: str | None = None,
-                  profile: str | None = None):
+                  profile: str | None = None, dem_partial: bool = False):
     """The walk graph of the clipped inputs; ``key`` names them (data, datum, area, reach);
-    ``dem``: the elevation raster the data page holds (slopes in walking times);
+    ``dem``: the elevation raster the data page holds (slopes in walking times; with
+    ``dem_partial``, level where it has no height);
     ``profile``: a walker of data/gis/walker_profiles.csv (None: the plain walk)."""
     from geo_app.workflows.graphs import walk_graph_for, walk_graph_from_network
 
     if profile is not None:
-        return walk_graph_for(_inputs.network, profile=profile, dem=dem)
-    return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s, dem=dem)
+        return walk_graph_for(_inputs.network, profile=profile, dem=dem, dem_partial=dem_partial)
+    return walk_graph_from_network(_inputs.network, speed_m_s=speed_m_s, dem=dem,
+                                   dem_partial=dem_partial)
 
 
 def coverage_page() -> None:
@@ -56,6 +58,9 @@ def coverage_page() -> None:
                                   ("plain", "adult", "elderly", "child", "wheelchair"),
                                   format_func=lambda k: t(f"profile_{k}", lang), key="cov_profile")
     profile = None if walker == "plain" else walker
+    dem = data_choice().get("dem")
+    dem_partial = dem is not None and st.sidebar.checkbox(
+        t("dem_partial_box", lang), key="cov_dem_partial", help=t("dem_partial_help", lang))
     tiles = tiles_choice()
     pressed = st.sidebar.button(t("run", lang), type="primary", key="cov_run",
                                 disabled=paths is None)
@@ -64,7 +69,7 @@ def coverage_page() -> None:
 
     results = st.session_state.setdefault("cov_results", {})
     key = (*paths, datum, minutes, speed, area_type, area_id(study_area()),
-           data_choice().get("dem"), walker)
+           dem, dem_partial, walker)
     slot = st.empty()  # always there, so that the elements below keep their places
     if pressed:
         bar = RunProgress("running_coverage", slot)  # stays for the whole run (ui/state.py)
@@ -79,14 +84,15 @@ def coverage_page() -> None:
             with heavy_run("coverage", need, slot) as ticket:
                 bar = RunProgress("running_coverage", slot, bar.started)
                 graph = walk_graph_of(inputs, (*paths, datum, area_id(study_area()), reach),
-                                      speed, data_choice().get("dem"), profile)
+                                      speed, dem, profile, dem_partial)
 
                 def progress(f, what):  # a run whose session has gone stops here
                     ticket.check()
                     bar.progress(min(max(f, 0.0), 1.0), text=step_text(what, lang))
 
                 result = run(inputs, minutes=minutes, speed_m_s=speed, area_type=area_type,
-                             graph=graph, profile=profile, progress=progress)
+                             graph=graph, profile=profile, progress=progress,
+                             dem=dem, dem_partial=dem_partial)  # named in the run information
             result.run_info = shown_run_info(result.run_info)
         except runs.RunRefused as exc:
             slot.empty()

@@ -65,3 +65,26 @@ def test_cli_names_the_option(helsinki_inputs, west_dem, cli, tmp_path):
     r = cli.run("coverage", *common, "--out", tmp_path / "a.gpkg")
     assert r.returncode == 2 and "--dem-partial" in r.stderr and "Traceback" not in r.stderr
     cli("coverage", *common, "--dem-partial", "--out", tmp_path / "b.gpkg")
+
+
+def test_app_offers_level_ground_where_the_dem_has_no_height(monkeypatch, tmp_path, west_dem):
+    """On the coverage page a DEM over half the sample is refused in Chinese with the way out
+    (the sidebar box); ticking it runs with slopes where it covers, named in the run info."""
+    from geo_app.ui.common import sample_data
+    from tests.conftest import open_app
+
+    app = open_app(monkeypatch, tmp_path)
+    app.session_state["data"] = {**sample_data(), "dem": west_dem}
+    app.session_state["cov_minutes"] = 10.0
+    app.sidebar.radio(key="page").set_value("coverage").run()
+    assert not app.exception
+    app.sidebar.button(key="cov_run").click().run()
+    assert not app.exception
+    (error,) = [e.value for e in app.error]
+    assert "west.tif" in error and "DEM 未覆盖处按平地计" in error
+    assert not any(w in error for w in ("network nodes", "--dem-partial", west_dem[:-8]))
+    app.sidebar.checkbox(key="cov_dem_partial").check().run()
+    app.sidebar.button(key="cov_run").click().run()
+    assert not app.exception and not app.error
+    info = app.dataframe[-1].value
+    assert "DEM west.tif(未覆盖处按平地计)" in set(info["数值"])
