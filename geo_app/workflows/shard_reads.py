@@ -286,16 +286,13 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     samples = _Samples(grid)
     for check in checks:  # the datum checks draw their samples first
         check(samples.register)
-    reports = client.gather([client.submit(piece_report, pieces[k], grid, k,
-                                           samples.for_box(k), pure=False) for k in keys])
-    samples.answer(reports)
-    for check in checks:
-        check(samples.lookup)
-    lon = np.concatenate([r["lon"] for r in reports])
-    lat = np.concatenate([r["lat"] for r in reports])
-    if not len(lon):
-        raise ValueError(f"{nf.path}: the network has no walkable streets")
-    crs = metric_crs((lon, lat))
+    report_futures = [client.submit(piece_report, pieces[k], grid, k, samples.for_box(k),
+                                    pure=False) for k in keys]
+    reports = None
+    crs = one_zone(grid)  # the tiles' walks need not wait for every piece's nodes
+    if crs is None:  # the extent spans UTM zones: the median node decides, as in one process
+        reports = client.gather(report_futures)
+        crs = metric_crs(_owned_lonlat(nf, reports))
     say(0.3, "walking times on the workers")
     own_d = grid.owner(d_lon, d_lat)
     own_f = grid.owner(f_lon, f_lat)
@@ -316,17 +313,55 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     from dask.distributed import as_completed
 
     done = {}
-    for n, fut in enumerate(as_completed(futures), start=1):
-        done[futures[fut]] = fut.result()
-        say(0.3 + 0.7 * n / len(futures), f"{n} of {len(futures)} tiles done")
+    try:
+        for n, fut in enumerate(as_completed(futures), start=1):
+            done[futures[fut]] = fut.result()
+            say(0.3 + 0.7 * n / len(futures), f"{n} of {len(futures)} tiles done")
+    except Exception:
+        if reports is None:  # a network without streets fails its tiles: say that instead
+            _owned_lonlat(nf, client.gather(report_futures))
+        raise
     del pieces
     started.pieces.clear()  # the workers free the pieces
+    if reports is None:
+        reports = client.gather(report_futures)
+        _owned_lonlat(nf, reports)  # a network without streets is refused as before
+    samples.answer(reports)
+    for check in checks:  # the datum checks' verdicts, from the pieces' street distances
+        check(samples.lookup)
     parts = [done[k] for k in sorted(done)]
     log.info("%d tiles read and walked on the workers in %.1f s", len(parts),
              time.perf_counter() - t0)
     note = (f"{len(futures)} tiles of {side:g} km (read by the workers from {Path(nf.path).name}),"
             f" halo {halo_m:,.0f} m, run on Dask ({client.scheduler.address})")
-    return SharedRun(parts, crs, len(lon), sum(r["segments"] for r in reports), note)
+    return SharedRun(parts, crs, sum(len(r["lon"]) for r in reports),
+                     sum(r["segments"] for r in reports), note)
+
+
+def _owned_lonlat(nf: NetworkFile, reports: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    lon = np.concatenate([r["lon"] for r in reports])
+    lat = np.concatenate([r["lat"] for r in reports])
+    if not len(lon):
+        raise ValueError(f"{nf.path}: the network has no walkable streets")
+    return lon, lat
+
+
+def one_zone(grid: Grid) -> str | None:
+    """The UTM zone of every point of the grid's extent when that is one zone (so also of
+    the median node that one process takes it from), else None.
+
+    The extent's rounded corners name it (the zone of a rounded median lies between them),
+    except where Norway's and Svalbard's zones bend (56°–84° N, 0°–42° E), left to the nodes.
+    """
+    from layers.crs import metric_crs
+
+    x0, y0 = grid.lon0, grid.lat0
+    x1, y1 = x0 + grid.nx * grid.dlon, y0 + grid.ny * grid.dlat
+    if (y1 > 56 and x1 > 0 and x0 < 42) or not (-180 <= x0 and x1 <= 180 and -80 <= y0
+                                                 and y1 <= 84):
+        return None
+    zones = {metric_crs((np.array([x]), np.array([y]))) for x in (x0, x1) for y in (y0, y1)}
+    return zones.pop() if len(zones) == 1 else None
 
 
 def _lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

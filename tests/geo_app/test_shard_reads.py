@@ -123,3 +123,24 @@ def test_shared_reads_need_a_readable_file_and_a_cluster(helsinki_files, cli, tm
     r = cli.run("coverage", "--network", helsinki_files / "streets.gpkg", *common,
                 "--shard-inputs", "shared", "--scheduler", "local:1", "--profile", "elderly")
     assert r.returncode == 2 and "use --shard-inputs scatter" in r.stderr
+
+
+def test_one_zone_is_the_median_nodes_zone_or_nothing():
+    """When the whole extent lies in one UTM zone, that is the zone of any median node, so
+    the tiles need not wait for every piece before walking; across zones (or where Norway's
+    zones bend) the nodes decide."""
+    from geo_app.workflows.shard_reads import one_zone, plan_grid
+    from layers.crs import metric_crs
+
+    rng = np.random.default_rng(3)
+    for bounds in ((106.03, 29.36, 107.08, 30.28), (-70.9, -33.7, -70.4, -33.3),
+                   (150.9, -34.1, 151.4, -33.7)):
+        grid = plan_grid(bounds, 10.0)
+        zone = one_zone(grid)
+        lon = rng.uniform(bounds[0], bounds[2], 1001)
+        lat = rng.uniform(bounds[1], bounds[3], 1001)
+        assert zone is not None and zone == metric_crs((lon, lat))
+    for bounds in ((107.5, 29.4, 108.5, 30.0),  # across 108° E: zones 48 and 49
+                   (30.0, -0.5, 30.5, 0.5),  # across the equator
+                   (5.0, 59.5, 6.0, 60.5)):  # Norway's wide zone 32V
+        assert one_zone(plan_grid(bounds, 10.0)) is None
