@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 TEXT: dict[str, tuple[str, str]] = {
+    # an engine error without Chinese words of its own
+    "error_details_hint": ("请按下方“详细信息”中指出的文件、行和列修改后重试。",
+                           "Fix the file, row or column named below and try again."),
+    "error_details": ("详细信息(程序原文,英文)", "Details"),
     # the landing panel of the first page
     "start_heading": ("从这里开始:三步完成一次规划分析", "Start here: a planning study in three steps"),
     "start_step_data": ("① 研究范围与数据", "① Study area and data"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from geo_app.labels import t
@@ -14,6 +16,7 @@ DATUMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 # the inputs the data page offers, each replaceable on its own
 INPUT_KINDS = ("network", "facilities", "demand", "candidates", "pois", "centres", "bases", "dem")
 LOAD_ERRORS = (ValueError, RuntimeError, OSError)  # LayerValidationError is a ValueError
+FILE_NAME = r"[\w.\-\u4e00-\u9fff]+\.(?:osm\.pbf|pbf|osm|gpkg|geojson|json|csv|txt|xlsx|xls|zip|shp|kml|kmz|tif|tiff|parquet|fgb)\b"
 
 
 def L() -> str:  # noqa: N802 — short on purpose: every label call uses it
@@ -101,7 +104,15 @@ def show_error(exc: Exception) -> None:
 
         st.error(warning_text(exc, lang))
         return
-    st.error(f"{t('input_error', lang)}:\n\n```\n{hide_paths(str(exc))}\n```")
+    text = hide_paths(str(exc))
+    if lang == "zh" and re.search(r"[A-Za-z]{3,}", text):  # the engine's own English words
+        names = "、".join(dict.fromkeys(re.findall(FILE_NAME, text)))
+        st.error(t("input_error", lang) + (f":{names}" if names else "") + "。"
+                 + t("error_details_hint", lang))
+        with st.expander(t("error_details", lang)):
+            st.code(text, language=None)
+        return
+    st.error(f"{t('input_error', lang)}:\n\n```\n{text}\n```")
 
 
 def saved_upload(kind: str, f) -> str | None:
