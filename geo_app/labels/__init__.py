@@ -962,6 +962,7 @@ def _merge() -> None:
     """Each area's catalogue (one module per area, so that each has one home) joins ``_TEXT``."""
     from geo_app.labels import (
         app_state,
+        edit_compare,
         engine,
         exports,
         mountain,
@@ -970,7 +971,8 @@ def _merge() -> None:
         siting_edits,
     )
 
-    for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network):
+    for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network,
+                 edit_compare):
         clash = sorted(set(part.TEXT) & set(_TEXT))
         if clash:
             raise RuntimeError(f"label keys defined twice ({part.__name__}): {', '.join(clash)}")
@@ -984,7 +986,7 @@ _merge()
 # instead of coming back unchanged (user categories and column names still fall back).
 STRICT = False
 STRICT_FAMILIES = ("warn_", "step_", "press_", "download_", "why_", "upl_", "ind_", "cmp_",
-                   "project_", "start_", "gain0_", "running_", "rv_")
+                   "project_", "start_", "gain0_", "running_", "rv_", "ec_")
 
 
 def t(key: str, lang: str = "zh") -> str:

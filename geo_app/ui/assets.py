@@ -49,6 +49,7 @@ UPLOAD_SUFFIXES = {
     "centres": (*_TABLES, *_GIS),
     "bases": (*_TABLES, *_GIS),
     "dem": (".tif", ".tiff"),
+    "edits": _GIS,  # network edit lines
 }
 
 

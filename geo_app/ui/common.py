@@ -105,8 +105,10 @@ def show_error(exc: Exception) -> None:
         st.error(warning_text(exc, lang))
         return
     text = hide_paths(str(exc))
-    if lang == "zh" and re.search(r"[A-Za-z]{3,}", text):  # the engine's own English words
-        names = "、".join(dict.fromkeys(re.findall(FILE_NAME, text)))
+    # the engine's own English words (file names aside)
+    if lang == "zh" and re.search(r"[A-Za-z]{3,}", re.sub(FILE_NAME, "", text)):
+        # the files and the Chinese names (districts, places) it speaks of
+        names = "、".join(dict.fromkeys(re.findall(f"{FILE_NAME}|[\u4e00-\u9fff]+", text)))
         st.error(t("input_error", lang) + (f":{names}" if names else "") + "。"
                  + t("error_details_hint", lang))
         with st.expander(t("error_details", lang)):

@@ -140,3 +140,10 @@ def coverage_page() -> None:
                             on_click="ignore")
     with st.expander(t("run_info", lang)):
         st.dataframe(run_info_table(result.run_info, lang), width="stretch", hide_index=True)
+
+    from geo_app.ui.edit_compare import edits_section
+
+    reach = reach_m(max(minutes or 0.0, 30.0), speed_m_s=speed)
+    edits_section(study_inputs(paths, datum, reach), key, result=result, minutes=minutes,
+                  area_type=area_type, profile=profile, dem=dem, dem_partial=dem_partial,
+                  tiles=tiles)

@@ -67,7 +67,7 @@ class DrawWords(MacroElement):
         w = {k: t(f"draw_{k}", lang) for k in (
             "cancel", "cancel_title", "finish", "finish_title", "undo", "undo_title", "polygon",
             "rectangle", "circle", "poly_start", "poly_cont", "poly_end", "rect_start",
-            "circle_start", "release", "radius", "error")}
+            "circle_start", "release", "radius", "error", "polyline")}
         shape = {"tooltip": {"start": w["poly_start"], "cont": w["poly_cont"],
                              "end": w["poly_end"]}}
         self.words = json.dumps({"draw": {
@@ -75,7 +75,7 @@ class DrawWords(MacroElement):
                         "finish": {"title": w["finish_title"], "text": w["finish"]},
                         "undo": {"title": w["undo_title"], "text": w["undo"]},
                         "buttons": {"polygon": w["polygon"], "rectangle": w["rectangle"],
-                                    "circle": w["circle"]}},
+                                    "circle": w["circle"], "polyline": w["polyline"]}},
             "handlers": {"circle": {"tooltip": {"start": w["circle_start"]},
                                     "radius": w["radius"]},
                          "polygon": shape,

@@ -219,7 +219,7 @@ def test_siting_page_osm_candidates_and_errors(app):
     app.sidebar.button(key="site_run").click().run()
     assert not app.exception
     assert len(app.error) == 1 and "输入数据有误" in app.error[0].value
-    assert "candidates can be reached" in app.error[0].value
+    assert "candidates can be reached" in app.expander[-1].code[0].value  # the details
     app.sidebar.radio(key="site_cand").set_value("file").run()
     assert not app.exception
     assert app.sidebar.button(key="site_run").disabled
@@ -311,7 +311,7 @@ def test_cluster_maps_page(app):
     app.sidebar.radio(key="cl_view").set_value("cl_service").run()
     app.sidebar.button(key="cl_service_run").click().run()
     assert not app.exception  # the bundled bases are in Chongqing, not on Helsinki's streets
-    assert len(app.error) == 1 and "none of the 17 bases" in app.error[0].value
+    assert len(app.error) == 1 and "none of the 17 bases" in app.expander[-1].code[0].value
     app.sidebar.radio(key="lang").set_value("en").run()
     assert not app.exception
 
