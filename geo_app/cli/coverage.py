@@ -90,6 +90,10 @@ def add_commands(sub) -> None:
     p.add_argument("--compare-profiles", action="store_true",
                    help="also cover the same residents for every walker profile (adult, "
                    "elderly, child, wheelchair) and write them side by side (layer profiles)")
+    p.add_argument("--profiles-report", type=Path, metavar="FILE",
+                   help="with --compare-profiles: the age-friendly (适老化) report, .html or .pdf")
+    p.add_argument("--report-lang", choices=("zh", "en"), default="zh",
+                   help="language of --profiles-report (default zh)")
     p.set_defaults(func=cmd_coverage)
 
     a = sub.add_parser("accessibility", help="2SFCA supply per resident by category, and the "
@@ -249,6 +253,14 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
         raise ParameterError("--compare-profiles runs in one process: leave out --scheduler, "
                              "--shard-km and --by")
+    report = getattr(args, "profiles_report", None)
+    if report is not None:
+        from geo_app.errors import ParameterError
+        from geo_app.io.files import check_output
+
+        if not args.compare_profiles:
+            raise ParameterError("--profiles-report needs --compare-profiles")
+        check_output(report, (".html", ".htm", ".pdf"))
     with progress_bar("coverage") as say:
         inputs, result = _run(args, say)
         layers = result_layers(result)
@@ -264,9 +276,29 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
         print("\nshare covered by walker:")
         print(profiles_text(layers["profiles"]))
+        if report is not None:
+            _write_profiles_report(layers["profiles"], report, args.report_lang,
+                                   Path(str(args.network)).name)
+            print(f"wrote {report}")
     where = args.out if len(written) == 1 else f"{len(written)} GeoParquet files at {args.out}"
     print(f"wrote {where} (layers: {', '.join(layers)})")
     return 0
+
+
+def _write_profiles_report(table, path: Path, lang: str, source: str) -> None:
+    from geo_app.io.files import write_atomic
+    from geo_app.io.walker_report import walkers_report_html, walkers_report_pdf
+
+    if path.suffix.lower() == ".pdf":
+        from geo_app.errors import OutputError
+
+        try:
+            data = walkers_report_pdf(table, lang=lang, source=source)
+        except RuntimeError as exc:  # no Chromium here: the HTML report needs none
+            raise OutputError(f"{path}: {exc}; write the report as .html instead") from None
+    else:
+        data = walkers_report_html(table, lang=lang, source=source).encode("utf-8")
+    write_atomic(path, data)
 
 
 def _profiles(args: argparse.Namespace, inputs, say):

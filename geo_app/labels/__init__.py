@@ -969,10 +969,11 @@ def _merge() -> None:
         numbers,
         scenario_network,
         siting_edits,
+        walkers,
     )
 
     for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network,
-                 edit_compare):
+                 edit_compare, walkers):
         clash = sorted(set(part.TEXT) & set(_TEXT))
         if clash:
             raise RuntimeError(f"label keys defined twice ({part.__name__}): {', '.join(clash)}")
@@ -986,7 +987,7 @@ _merge()
 # instead of coming back unchanged (user categories and column names still fall back).
 STRICT = False
 STRICT_FAMILIES = ("warn_", "step_", "press_", "download_", "why_", "upl_", "ind_", "cmp_",
-                   "project_", "start_", "gain0_", "running_", "rv_", "ec_")
+                   "project_", "start_", "gain0_", "running_", "rv_", "ec_", "wk_")
 
 
 def t(key: str, lang: str = "zh") -> str:

@@ -1,5 +1,5 @@
-"""The map of a network edit's effect: residents who gain or lose reach for a category,
-and the edit lines by kind."""
+"""Maps of who gains and who loses reach: a network edit's effect (residents by category and
+the edit lines by kind), and one walker against an adult (the 适老化 view)."""
 
 from __future__ import annotations
 
@@ -29,23 +29,9 @@ def edit_effect_map(status: pd.DataFrame, demand, edits, *, category: str = "bas
     reach, -1 loses it, 0 as before: drawn faint) and the ``edits`` lines (EPSG:4326,
     ``kind``, ``closed``) coloured by kind, closed ones dashed."""
     m = new_map(tiles, lang, height, prefer_canvas=len(demand) > CANVAS_ABOVE)
-    s = status[category].to_numpy()
     label = facility_label(category, lang)
-    names = {1: "ec_gained", -1: "ec_lost", 0: "ec_same"}
-    colours = {1: GAINED, -1: LOST, 0: SAME_REACH}
-    pop = demand["population"].to_numpy(float)
-    for value in (0, -1, 1):  # the changes drawn on top
-        rows = np.flatnonzero(s == value)
-        props = pd.DataFrame({"k": np.zeros(len(rows), int),
-                              "ec_effect": t(names[value], lang),
-                              "population": [fmt_persons(v) for v in pop[rows]]})
-        style = {"fillColor": colours[value], "color": "#444444",
-                 "weight": 0.5 if value else 0, "fillOpacity": 0.95 if value else 0.35}
-        _class_layer(_features(props, demand.geometry.values[rows], 5), [style],
-                     f"{t(names[value], lang)} · {label} ({fmt_persons(pop[rows].sum())} "
-                     f"{t('persons_unit', lang)})", ["ec_effect", "population"], lang,
-                     marker=folium.CircleMarker(radius=4 if value else 3, fill=True),
-                     show=value != 0 or len(rows) <= CANVAS_ABOVE).add_to(m)
+    _status_points(m, status[category].to_numpy(), demand, label, lang,
+                   {1: "ec_gained", -1: "ec_lost", 0: "ec_same"})
     lines = edits.lines if hasattr(edits, "lines") else edits
     group = folium.FeatureGroup(name=f"{t('ec_edits', lang)} ({len(lines)})")
     for kind, closed, geom in zip(lines["kind"], lines["closed"], lines.geometry):
@@ -61,4 +47,38 @@ def edit_effect_map(status: pd.DataFrame, demand, edits, *, category: str = "bas
     Legend(f"{label} · {t('ec_effect', lang)}", rows).add_to(m)
     b = np.r_[demand.total_bounds, lines.total_bounds].reshape(2, 4)
     finish_map(m, [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+    return m
+
+
+def _status_points(m, s: np.ndarray, demand, label: str, lang: str, names: dict) -> None:
+    """Residents by ``s`` (1, -1, 0; the changes drawn on top, the rest faint), each value a
+    layer named by the label key ``names[value]``."""
+    colours = {1: GAINED, -1: LOST, 0: SAME_REACH}
+    pop = demand["population"].to_numpy(float)
+    for value in (0, -1, 1):
+        rows = np.flatnonzero(s == value)
+        props = pd.DataFrame({"k": np.zeros(len(rows), int),
+                              "ec_effect": t(names[value], lang),
+                              "population": [fmt_persons(v) for v in pop[rows]]})
+        style = {"fillColor": colours[value], "color": "#444444",
+                 "weight": 0.5 if value else 0, "fillOpacity": 0.95 if value else 0.35}
+        _class_layer(_features(props, demand.geometry.values[rows], 5), [style],
+                     f"{t(names[value], lang)} · {label} ({fmt_persons(pop[rows].sum())} "
+                     f"{t('persons_unit', lang)})", ["ec_effect", "population"], lang,
+                     marker=folium.CircleMarker(radius=4 if value else 3, fill=True),
+                     show=value != 0 or len(rows) <= CANVAS_ABOVE).add_to(m)
+
+
+def reach_difference_map(status: np.ndarray, demand, *, category: str, walker: str,
+                         lang: str = "zh", tiles: str = "blank",
+                         height: str = "100%") -> folium.Map:
+    """Residents an adult reaches and ``walker`` does not (-1 in ``status``), the other way
+    round (1), and alike (0, faint), for ``category``."""
+    m = new_map(tiles, lang, height, prefer_canvas=len(demand) > CANVAS_ABOVE)
+    label = f"{facility_label(category, lang)} · {t(f'profile_{walker}', lang)}"
+    _status_points(m, np.asarray(status), demand, label, lang,
+                   {1: "wk_only_slower", -1: "wk_only_base", 0: "wk_both"})
+    Legend(label, [(LOST, t("wk_only_base", lang)), (GAINED, t("wk_only_slower", lang)),
+                   (SAME_REACH, t("wk_both", lang))]).add_to(m)
+    finish_map(m, demand.total_bounds)
     return m

@@ -142,8 +142,15 @@ def coverage_page() -> None:
         st.dataframe(run_info_table(result.run_info, lang), width="stretch", hide_index=True)
 
     from geo_app.ui.edit_compare import edits_section
+    from geo_app.ui.walkers import walkers_section
 
     reach = reach_m(max(minutes or 0.0, 30.0), speed_m_s=speed)
-    edits_section(study_inputs(paths, datum, reach), key, result=result, minutes=minutes,
+    clipped = study_inputs(paths, datum, reach)
+    graph_key = (*paths, datum, area_id(study_area()), reach)
+    walkers_section(clipped, key, minutes=minutes, area_type=area_type, dem=dem,
+                    dem_partial=dem_partial, tiles=tiles,
+                    graph_of=lambda w: walk_graph_of(clipped, graph_key, speed, dem, w,
+                                                     dem_partial))
+    edits_section(clipped, key, result=result, minutes=minutes,
                   area_type=area_type, profile=profile, dem=dem, dem_partial=dem_partial,
                   tiles=tiles)

@@ -23,14 +23,25 @@ def profiles_table(inputs, *, profiles: Sequence[str] | None = None,
     each walker the residents covered (``pop_<walker>``) and their share (``share_<walker>``,
     0–1) over the whole study area. ``options`` go to each coverage run (``minutes``,
     ``edits``, ``join``, ``dem`` …); service areas are not drawn."""
+    return profile_runs(inputs, profiles=profiles, progress=progress, **options)[0]
+
+
+def profile_runs(inputs, *, profiles: Sequence[str] | None = None,
+                 progress: Callable[[float, str], None] | None = None,
+                 graphs: Callable | None = None, **options) -> tuple[pd.DataFrame, dict]:
+    """:func:`profiles_table` and each walker's coverage result ({walker: result}), for maps
+    of who reaches a category as one walker and not as another. ``graphs``: a function
+    ``walker -> WalkGraph`` (e.g. the app's cached builder; default: built per run)."""
     from geo_app.workflows.coverage import run
 
     say = progress or (lambda f, m: None)
     names = list(profiles or walker_names())
-    table = None
+    table, results = None, {}
     for k, name in enumerate(names):
         say(k / len(names), f"walker {name} ({k + 1} of {len(names)})")
-        result = run(inputs, profile=name, isochrones="none", **options)
+        extra = {} if graphs is None else {"graph": graphs(name)}
+        result = results[name] = run(inputs, profile=name, isochrones="none", **extra,
+                                     **options)
         area = result.summary[result.summary["zone_type"] == "study_area"].iloc[0]
         cats = [*result.categories, "basket"]
         if table is None:
@@ -40,7 +51,18 @@ def profiles_table(inputs, *, profiles: Sequence[str] | None = None,
         table[f"pop_{name}"] = [float(area[f"pop_{c}"]) for c in cats]
         table[f"share_{name}"] = [float(area[f"share_{c}"]) for c in cats]
     say(1.0, "done")
-    return table
+    return table, results
+
+
+def reach_difference(results: dict, category: str, slower: str, base: str = "adult"):
+    """Per resident: -1 where ``base`` reaches ``category`` (or the basket) and ``slower``
+    does not, 1 the other way round, 0 alike (the residents of both runs are the same)."""
+    import numpy as np
+
+    col = "basket_covered" if category == "basket" else f"cov_{category}"
+    a = results[base].demand[col].to_numpy(bool)
+    b = results[slower].demand[col].to_numpy(bool)
+    return pd.DataFrame({category: np.where(a & ~b, -1, np.where(b & ~a, 1, 0))})
 
 
 def profiles_text(table: pd.DataFrame) -> str:
