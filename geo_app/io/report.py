@@ -55,7 +55,9 @@ def uses_sample(parameters: dict) -> bool:
     return str(sample_path()) in {str(v) for v in parameters.values()}
 
 
-_PARAMETER_LABELS = {"category": "existing_category"}  # parameter → label key, where they differ
+# parameter → label key, where they differ
+_PARAMETER_LABELS = {"category": "existing_category", "profile": "ri_walker_profile",
+                     "network_edits": "ec_edits"}
 
 
 def _parameter_label(key: str, lang: str) -> str:
@@ -78,6 +80,10 @@ def _parameter_text(key: str, value, lang: str) -> str:
         return t(str(value), lang) if str(value) in ("wgs84", "gcj02", "bd09") else str(value)
     if key == "target_share" and isinstance(value, (int, float)):
         return fmt_share(value)
+    if key == "profile":
+        return t(f"profile_{value}" if value else "rv_plain_walk", lang)
+    if key == "network_edits":  # "<count>:<hash>" (ui/edit_compare.edits_id)
+        return t("ec_count", lang).format(n=str(value).split(":")[0]) if value else "—"
     if value is None or value == "":
         return "—"
     return run_info_value(key, value, lang)

@@ -39,4 +39,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "ec_download_summary": ("下载对比表(CSV)", "Download the comparison (CSV)"),
     "ec_download_edits": ("下载改动线(GeoJSON)", "Download the edit lines (GeoJSON)"),
     "draw_polyline": ("画线", "Draw a line"),
+    "site_use_edits": ("在改动后的路网上选址({n} 处改动,来自覆盖分析页)",
+                       "Site on the edited network ({n} edit(s), from the coverage page)"),
 }

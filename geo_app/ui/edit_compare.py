@@ -78,6 +78,33 @@ def _edits(lang: str):
         return None
 
 
+def current_edits():
+    """The session's checked edits for other pages (siting): None without any, or when they
+    are refused (the coverage page says why)."""
+    if not st.session_state.get(LINES) and st.session_state.get(UPLOADED) is None:
+        return None
+    from geo_app.workflows.edit_compare import drawn_edits, file_edits
+
+    uploaded = st.session_state.get(UPLOADED)
+    try:
+        if uploaded is not None:
+            return file_edits(uploaded[1])
+        lines = st.session_state[LINES]
+        return drawn_edits(lines, [st.session_state.get(f"ec_kind_{i}", KINDS[0])
+                                   for i in range(len(lines))])
+    except ValueError:
+        return None
+
+
+def edits_id(edits) -> str:
+    """A short name of a set of edits, "<count>:<hash>" (the same lines and kinds give the
+    same name; reports show the count)."""
+    import hashlib
+
+    digest = hashlib.sha1(edits.lines.to_json().encode("utf-8")).hexdigest()[:12]
+    return f"{len(edits.lines)}:{digest}"
+
+
 def _line_kinds(lang: str) -> None:
     lines = st.session_state.get(LINES, [])
     if not lines:

@@ -215,18 +215,20 @@ def report_buttons(state: dict, tiles: str, lang: str) -> None:
     from geo_app.io.render import find_chromium
     from geo_app.io.report import proposal_report_html, proposal_report_pdf, proposal_zip_bytes
 
-    def make(write):
+    def make(write, **more):
         def data():
             map_html = full_map_html(state, tiles, lang)
             run, result = state["run"], state["result"]
             ev = evaluate(run, list(state["proposal"]))
             return write(run, result, ev, lang=lang, parameters=state["params"],
-                         map_html=map_html, **report_extras(state, map_html))
+                         map_html=map_html, **report_extras(state, map_html), **more)
         return data
 
     cols = st.columns(3)
     cols[0].download_button(t("download_package", lang), on_click="ignore",
-                            data=make(proposal_zip_bytes), file_name="siting_proposal.zip",
+                            data=make(proposal_zip_bytes, network_edits=state.get("edits"),
+                                      walker_profile=state["params"].get("profile")),
+                            file_name="siting_proposal.zip",
                             mime="application/zip", key="site_zip")
     cols[1].download_button(t("download_report", lang), on_click="ignore",
                             data=make(proposal_report_html), file_name="siting_report.html",

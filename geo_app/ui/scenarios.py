@@ -177,7 +177,8 @@ def save_current(state: dict) -> None:
         if cats is not None:
             tables["by_category"] = cats
         save_scenario(path, Scenario(name=name, kind="siting", params=params, sites=sites,
-                                     tables=tables))
+                                     tables=tables, profile=state["params"].get("profile"),
+                                     edits=state.get("edits")))
     except LOAD_ERRORS as exc:
         st.session_state["site_saved"] = ("error", hide_paths(str(exc)))
         return

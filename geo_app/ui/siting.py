@@ -27,13 +27,15 @@ from geo_app.workflows.proposals import add_candidate_points
 from geo_app.workflows.siting import OBJECTIVES, existing_of, prepare_run, solve
 
 KEPT_RUNS = 3  # prepared siting runs kept in the session, newest last
-PREPARE_KEYS = ("network", "facilities", "demand", "datum", "category", "candidates", "minutes")
+PREPARE_KEYS = ("network", "facilities", "demand", "datum", "category", "candidates", "minutes",
+                "profile", "network_edits")
 
 
 KEPT = "site_kept"  # the siting widgets' values, kept while the page is away (not widget keys)
 DEFAULTS = {"site_cand": "grid", "site_spacing": 200.0, "site_objective": "mclp", "site_n": 5,
             "site_target": 0.9, "site_minutes": 15.0, "site_capacity": None,
-            "site_time_limit": 10.0}
+            "site_time_limit": 10.0, "site_profile": "plain", "site_use_edits": False}
+WALKERS = ("plain", "adult", "elderly", "child", "wheelchair")
 
 
 def remember(key: str, default=None) -> None:
@@ -103,6 +105,17 @@ def siting_parameters(inputs, datum: str) -> dict | None:
     params["time_limit"] = st.sidebar.number_input(t("time_limit", lang), min_value=1.0,
                                                    max_value=600.0, step=5.0,
                                                    key="site_time_limit")
+    walker = st.sidebar.selectbox(t("walker_profile", lang), WALKERS, key="site_profile",
+                                  format_func=lambda k: t(f"profile_{k}", lang))
+    params["profile"] = None if walker == "plain" else walker
+    params["network_edits"] = None
+    from geo_app.ui.edit_compare import current_edits, edits_id
+
+    edits = current_edits()
+    if edits is not None and st.sidebar.checkbox(
+            t("site_use_edits", lang).format(n=len(edits.lines)), key="site_use_edits"):
+        params["network_edits"] = edits_id(edits)
+        st.session_state["site_edits"] = edits
     keep("site_category", *DEFAULTS)
     return params
 
@@ -116,9 +129,11 @@ def run_siting(inputs, params: dict) -> None:
     try:
         with heavy_run("siting", siting_need(inputs, params), slot) as ticket:
             bar = slot.progress(0.0, text=t("preparing", lang))
+            edits = st.session_state.get("site_edits") if params.get("network_edits") else None
             run = prepared.pop(key, None) or prepare_run(
                 inputs, category=params["category"], candidates=params["candidates"],
-                minutes=params["minutes"], datum=params["datum"])
+                minutes=params["minutes"], datum=params["datum"],
+                profile=params.get("profile"), edits=edits)
             prepared[key] = run  # newest last
             while len(prepared) > KEPT_RUNS:
                 prepared.pop(next(iter(prepared)))
@@ -141,7 +156,7 @@ def run_siting(inputs, params: dict) -> None:
     st.session_state["site_state"] = {
         "params": params, "run": run, "run0": run, "result": result,
         "proposal": list(result.sites), "existing": existing_of(inputs, params["category"]),
-        "message": None, "inputs": inputs, "undo": [], "redo": []}
+        "message": None, "inputs": inputs, "undo": [], "redo": [], "edits": edits}
 
 
 def unsaved_edits(state: dict) -> bool:

@@ -50,3 +50,34 @@ def test_an_edit_far_from_the_streets_is_refused_in_chinese(monkeypatch, tmp_pat
     assert not app.exception
     assert any("输入数据有误" in e.value for e in app.error)
     assert "ec_results" not in app.session_state or not app.session_state["ec_results"]
+
+
+def test_siting_on_the_edited_network_for_a_walker_is_saved_with_both(monkeypatch, tmp_path):
+    """Siting uses the coverage page's edits and the chosen walker when asked; the saved
+    scenario keeps both, and the report names them in plain words."""
+    from geo_app.io.project import list_scenarios, load_scenario
+    from geo_app.io.report import _parameter_text
+
+    app = open_app(monkeypatch, tmp_path)
+    app.session_state["ec_lines"] = [BRIDGE]
+    app.session_state["ec_kind_0"] = "footbridge"
+    app.sidebar.radio(key="page").set_value("siting").run()
+    app.sidebar.selectbox(key="site_profile").set_value("elderly").run()
+    box = app.sidebar.checkbox(key="site_use_edits")
+    assert box.label == "在改动后的路网上选址(1 处改动,来自覆盖分析页)"
+    box.check().run()
+    app.sidebar.button(key="site_run").click().run()
+    assert not app.exception and not app.error
+    state = app.session_state["site_state"]
+    assert state["params"]["profile"] == "elderly"
+    assert state["params"]["network_edits"].startswith("1:")
+    assert len(state["edits"].lines) == 1 and state["run"].join == "street"
+    assert _parameter_text("network_edits", state["params"]["network_edits"], "zh") == "共 1 处改动"
+    assert _parameter_text("profile", "elderly", "zh") == "老年人"
+    app.text_input(key="site_scenario_name").input("天桥方案").run()
+    app.button(key="site_save").click().run()
+    assert not app.exception
+    files = [p for p in (tmp_path / "projects").rglob("*") if p.is_file() and p.name != ".session"]
+    saved = [load_scenario(str(p), n) for p in files for n in list_scenarios(str(p))["name"]]
+    (sc,) = [s for s in saved if s.name == "天桥方案"]
+    assert sc.profile == "elderly" and list(sc.edits["kind"]) == ["footbridge"]
