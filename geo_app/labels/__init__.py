@@ -965,6 +965,7 @@ def _merge() -> None:
         edit_compare,
         engine,
         exports,
+        local_base,
         mountain,
         numbers,
         scenario_network,
@@ -973,7 +974,7 @@ def _merge() -> None:
     )
 
     for part in (app_state, engine, exports, mountain, numbers, siting_edits, scenario_network,
-                 edit_compare, walkers):
+                 edit_compare, walkers, local_base):
         clash = sorted(set(part.TEXT) & set(_TEXT))
         if clash:
             raise RuntimeError(f"label keys defined twice ({part.__name__}): {', '.join(clash)}")

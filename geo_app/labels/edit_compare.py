@@ -12,6 +12,7 @@ TEXT: dict[str, tuple[str, str]] = {
                  "kind, or upload a file of edits (GeoJSON …, with a kind column). The "
                  "comparison walks as the walker chosen in the sidebar ({walker})."),
     "ec_edits": ("路网改动", "Network edits"),
+    "ec_open": ("画出或上传路网改动", "Draw or upload network edits"),
     "ec_line": ("第 {n} 条线", "Line {n}"),
     "ec_kind_stairs": ("梯道", "Stairs"),
     "ec_kind_elevator": ("电梯", "Lift"),
@@ -30,6 +31,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "ec_gain": ("新增可达人口", "Residents gaining reach"),
     "ec_lose": ("失去可达人口", "Residents losing reach"),
     "ec_net": ("净变化(人)", "Net change (persons)"),
+    "ec_nearer": ("步行时间缩短的人口", "Residents with a shorter walk"),
+    "ec_mean_change": ("平均步行时间变化(分钟)", "Mean change of the walk (min)"),
     "ec_share_before": ("改动前覆盖率", "Share before"),
     "ec_share_after": ("改动后覆盖率", "Share after"),
     "ec_gained": ("改动后新增可达", "Gains reach"),

@@ -7,6 +7,9 @@ options the CLI offers (defined here) need no Folium.
 from importlib import import_module
 
 TILES = ("blank", "osm")
+# the app also offers a base drawn from the user's own OSM data (maps/local_base.py); a map
+# built without that data shows the blank base instead
+APP_TILES = ("local", "blank", "osm")
 CHOROPLETH_VARIABLES = ("pop_2020", "density_per_km2", "region_group")
 
 _BUILDERS = {
@@ -23,7 +26,7 @@ _BUILDERS = {
     "render_offline": "geo_app.maps.offline",
 }
 
-__all__ = ["CHOROPLETH_VARIABLES", "TILES", *_BUILDERS]
+__all__ = ["APP_TILES", "CHOROPLETH_VARIABLES", "TILES", *_BUILDERS]
 
 
 def __getattr__(name: str):

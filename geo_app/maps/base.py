@@ -103,6 +103,8 @@ def district_colours(districts: gpd.GeoDataFrame, variable: str,
 
 
 def _base_layers(m: folium.Map, tiles: str, lang: str) -> None:
+    if tiles == "local":  # drawn from the user's data by the app (maps/local_base.py)
+        tiles = "blank"
     if tiles not in TILES:
         raise ValueError(f"unknown tiles {tiles!r}: expected one of {', '.join(TILES)}")
     layers = {
@@ -241,7 +243,7 @@ def new_map(tiles: str, lang: str, height: str, **options) -> folium.Map:
     return m
 
 
-def finish_map(m: folium.Map, bounds: np.ndarray, collapsed: bool = False) -> None:
+def finish_map(m: folium.Map, bounds: np.ndarray, collapsed: bool = True) -> None:
     """Add the layer control and fit the view to (west, south, east, north) degrees."""
     folium.LayerControl(collapsed=collapsed).add_to(m)
     west, south, east, north = bounds

@@ -51,6 +51,8 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
     from geo_app.ui.assets import serve_locally
 
     lang = L()
+    if current_tiles() == "local":
+        with_local_base(m, lang)
     # the standalone page is rendered before the links point at the app's static folder
     standalone = None if standalone_name is None else render_offline(m)
     st_folium(serve_locally(m, st.get_option("server.baseUrlPath")), height=height,
@@ -77,22 +79,46 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
 
 
 def tiles_choice() -> str:
-    """The base map's key (never its label: the select box is keyed, labels come apart)."""
-    from geo_app.maps.base import TILES
+    """The base map's key (never its label: the select box is keyed, labels come apart);
+    first the base drawn from the data's own network (offline)."""
+    from geo_app.maps import APP_TILES
 
     lang = L()
-    if st.session_state.get("tiles") not in TILES:
+    if st.session_state.get("tiles") not in APP_TILES:
         st.session_state.pop("tiles", None)  # a label of another language or an old key
-    return st.sidebar.selectbox(t("basemap", lang), TILES, format_func=lambda k: t(k, lang),
+    return st.sidebar.selectbox(t("basemap", lang), APP_TILES, format_func=lambda k: t(k, lang),
                                 key="tiles")
 
 
 def current_tiles() -> str:
     """The base map chosen, for code that runs without drawing the select box (a fragment)."""
-    from geo_app.maps.base import TILES
+    from geo_app.maps import APP_TILES
 
     tiles = st.session_state.get("tiles")
-    return tiles if tiles in TILES else TILES[0]
+    return tiles if tiles in APP_TILES else APP_TILES[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def local_base_of(network: str):
+    """The base map's streets, water, green space and buildings of a network file (once)."""
+    from geo_app.workflows.local_base import local_base
+
+    return local_base(network)
+
+
+def with_local_base(m, lang: str) -> None:
+    """Add the base drawn from the data's network to a map of that data (its view only)."""
+    from geo_app.maps.local_base import add_local_base, view_bounds
+    from geo_app.workflows.local_base import in_view
+
+    bounds = view_bounds(m)
+    if bounds is None:
+        return
+    try:
+        base = in_view(local_base_of(data_choice()["network"]), bounds)
+    except LOAD_ERRORS:  # the pages say what is wrong with the data; the map stays blank
+        return
+    add_local_base(m, base.streets, base.areas, lang)
 
 
 def show_error(exc: Exception) -> None:

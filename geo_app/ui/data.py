@@ -94,10 +94,10 @@ def area_map(area, lang: str) -> folium.Map:
     folium.GeoJson(area.geometry.__geo_interface__, name=t("study_area", lang),
                    style_function=lambda f: {"color": "#d7301f", "weight": 3, "fill": True,
                                              "fillOpacity": 0.08}).add_to(m)
+    DrawWords(lang).add_to(m)  # before the tool: its buttons take their words when built
     Draw(export=False, position="topleft",
          draw_options={"polyline": False, "marker": False, "circlemarker": False},
          edit_options={"edit": False, "remove": False}).add_to(m)
-    DrawWords(lang).add_to(m)
     Legend(t("study_area", lang), [("#d7301f", area.label(lang)),
                                    ("#555555", t("districts", lang))]).add_to(m)
     finish_map(m, area.geometry.bounds)

@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from geo_app.io.display import fmt_persons, fmt_share, fmt_signed
+from geo_app.io.display import fmt_minutes, fmt_persons, fmt_share, fmt_signed
 from geo_app.labels import facility_label, t
 from geo_app.ui.common import L, saved_upload, show_error, show_map
 from geo_app.ui.served import heavy_run, show_refused
@@ -33,15 +33,17 @@ def _drawing_map(result, lang: str):
     m = coverage_map(result, category="basket", lang=lang, tiles=current_tiles())
     lines = st.session_state.get(LINES, [])
     if lines:
+        # not in the layer control: coverage_map built it already, and a layer added
+        # after it would be named there before it exists (a script error in the frame)
         folium.GeoJson({"type": "FeatureCollection", "features": lines},
-                       name=t("ec_edits", lang),
+                       name=t("ec_edits", lang), control=False,
                        style_function=lambda f: {"color": "#7b3294", "weight": 5}).add_to(m)
+    DrawWords(lang).add_to(m)  # before the tool: its buttons take their words when built
     Draw(export=False, position="topleft",
          draw_options={"polyline": {"shapeOptions": {"color": "#7b3294", "weight": 5}},
                        "polygon": False, "rectangle": False, "circle": False,
                        "marker": False, "circlemarker": False},
          edit_options={"edit": False, "remove": False}).add_to(m)
-    DrawWords(lang).add_to(m)
     return m
 
 
@@ -117,8 +119,11 @@ def _line_kinds(lang: str) -> None:
 
 
 def _clear() -> None:
-    for key in [k for k in st.session_state if str(k).startswith("ec_kind_")]:
-        del st.session_state[key]
+    from geo_app.ui.state import STORE, forget
+
+    # forgotten in the kept widgets too, else a new line 1 comes back with the old kind
+    kept_kinds = [k for k in st.session_state.get(STORE, {}) if str(k).startswith("ec_kind_")]
+    forget(*{*kept_kinds, *(k for k in st.session_state if str(k).startswith("ec_kind_"))})
     st.session_state.pop(LINES, None)
     st.session_state.pop(UPLOADED, None)
     st.session_state.pop(RESULTS, None)
@@ -147,6 +152,9 @@ def edits_section(inputs, key: tuple, *, result, minutes, area_type: str, profil
     lang = L()
     walker = profile or "adult"
     st.subheader(t("ec_heading", lang))
+    # the drawing map is a second map of the results: drawn only when asked for
+    if not st.toggle(t("ec_open", lang), key="ec_open"):
+        return
     st.caption(t("ec_intro", lang).format(walker=t(f"profile_{walker}", lang)))
     ret = st_folium(serve_locally(_drawing_map(result, lang), st.get_option("server.baseUrlPath")),
                     height=480, width=None, returned_objects=["all_drawings"], key="ec_draw")
@@ -217,7 +225,16 @@ def summary_rows(done, lang: str) -> pd.DataFrame:
         t("ec_net", lang): [fmt_signed(v) for v in s["net"]],
         t("ec_share_before", lang): [fmt_share(v) for v in s["share_before"]],
         t("ec_share_after", lang): [fmt_share(v) for v in s["share_after"]],
+        t("ec_nearer", lang): [fmt_persons(v) for v in s["nearer"]],
+        t("ec_mean_change", lang): [_signed_minutes(v) for v in s["mean_change_s"]],
     })
+
+
+def _signed_minutes(seconds) -> str:
+    """A change of the walk in minutes with its sign (-1.5, +0.3; 0 and — without one)."""
+    text = fmt_minutes(seconds / 60.0)
+    return text if text in (fmt_minutes(float("nan")), "0") or text.startswith("-") \
+        else "+" + text
 
 
 def _show(done, tiles: str, lang: str) -> None:

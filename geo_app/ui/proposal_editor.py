@@ -16,7 +16,7 @@ from geo_app.io.export import geojson_bytes
 from geo_app.labels import t
 from geo_app.maps.siting import edit_base_map, edit_layers
 from geo_app.ui.assets import serve_locally
-from geo_app.ui.common import L, current_tiles
+from geo_app.ui.common import L, current_tiles, with_local_base
 from geo_app.workflows.proposals import (
     OffNetworkClick,
     move_site,
@@ -150,10 +150,12 @@ def proposal_editor(tiles: str) -> None:
     with map_slot:
         base = edit_base_map(state.get("run0", run), lang=lang, tiles=tiles,
                              existing=state["existing"])
+        if tiles == "local":  # the same base every click: the frame stays
+            with_local_base(base, lang)
         st_folium(serve_locally(base, st.get_option("server.baseUrlPath")), key=EDIT_KEY,
                   height=620, width=None, returned_objects=[],
                   feature_group_to_add=edit_layers(view, lang),
-                  layer_control=folium.LayerControl(collapsed=False))
+                  layer_control=folium.LayerControl(collapsed=True))
     with below:
         tables(state, summary, ev, lang)
 

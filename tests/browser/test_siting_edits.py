@@ -33,7 +33,7 @@ def _clicked_to_status(page, frame, target, words: str, layer: str = "") -> tupl
             }
             const doc = document.querySelector(frameSel).contentDocument;
             const control = doc && doc.querySelector(".leaflet-control-layers");
-            if (window.__cqMapAt === null && control && control.innerText.includes(layer)) {
+            if (window.__cqMapAt === null && control && control.textContent.includes(layer)) {
                 window.__cqMapAt = Date.now();
             }
             if (window.__cqSeenAt === null || window.__cqMapAt === null) {
@@ -48,7 +48,7 @@ def _clicked_to_status(page, frame, target, words: str, layer: str = "") -> tupl
         document.querySelector('.leaflet-container').addEventListener('click', stamp, true);
         document.querySelector('.leaflet-container').addEventListener('mouseup', stamp, true);
     }""")
-    target.click()
+    target.click(force=True)  # a polygon drawn over it (a catchment) takes the same click
     page.wait_for_function("() => window.__cqSeenAt !== null && window.__cqMapAt !== null",
                            timeout=30_000)
     clicked = frame.locator("body").evaluate("() => window.__cqClickAt")

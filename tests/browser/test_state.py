@@ -41,8 +41,8 @@ def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, 
     shown = page.get_by_test_id("stSidebar").evaluate("""s => [...s.querySelectorAll(
         '[data-testid="stSelectbox"]')].map(b => [b.innerText, ...[...b.querySelectorAll(
         'input')].map(i => i.value + ' ' + (i.getAttribute('aria-label') || ''))].join(' '))""")
-    assert any("Blank (offline)" in box for box in shown)  # at once in English
-    assert not any("空白底图" in box for box in shown)
+    assert any("Base map from your data (offline)" in box for box in shown)  # at once in English
+    assert not any("底图" in box for box in shown)
     assert page.get_by_role("radio", name="English").is_checked()
     page.screenshot(path=str(artifacts / "state_after_switch.png"))
     assert page.external == []

@@ -75,7 +75,7 @@ def test_study_area_to_saved_scenario_and_report(offline_page, app_url, artifact
     page.get_by_role("button", name="运行选址").click()
     wait_for_map(page, "拟建站点 (5)")
     frame = page.frame_locator(MAP_FRAME)
-    frame.locator(f'path.leaflet-interactive[fill="{UNCOVERED}"]').first.click()
+    frame.locator(f'path.leaflet-interactive[fill="{UNCOVERED}"]').first.click(force=True)
     page.get_by_text("已新增站点").wait_for(timeout=60_000)
     wait_for_map(page, "拟建站点 (6)")
 

@@ -17,6 +17,7 @@ def test_drawn_footbridge_before_and_after_for_the_elderly(monkeypatch, tmp_path
     app.sidebar.button(key="cov_run").click().run()
     assert not app.exception and not app.error
     assert app.subheader[-1].value == "路网改动情景:改动前后对比"
+    app.toggle(key="ec_open").set_value(True).run()
     app.session_state["ec_lines"] = [BRIDGE]  # as the map sends a drawn line back
     app.run()
     app.selectbox(key="ec_kind_0").set_value("footbridge").run()
@@ -44,6 +45,7 @@ def test_an_edit_far_from_the_streets_is_refused_in_chinese(monkeypatch, tmp_pat
     app.sidebar.button(key="cov_run").click().run()
     far = {"type": "Feature", "properties": {},
            "geometry": {"type": "LineString", "coordinates": [[24.80, 60.10], [24.81, 60.10]]}}
+    app.toggle(key="ec_open").set_value(True).run()
     app.session_state["ec_lines"] = [far]
     app.run()
     app.button(key="ec_run").click().run()

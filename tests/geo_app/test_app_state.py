@@ -44,8 +44,8 @@ def test_coverage_threshold_and_result_survive_pages_and_language(app):
     assert app.sidebar.number_input(key="cov_minutes").value == 10.0
     assert app.sidebar.radio(key="cov_area_type").value == "rural"
     assert app.sidebar.selectbox(key="tiles").value == "osm"
-    assert app.sidebar.selectbox(key="tiles").options == ["Blank (offline)",
-                                                          "OpenStreetMap (online)"]
+    assert app.sidebar.selectbox(key="tiles").options == [
+        "Base map from your data (offline)", "Blank (offline)", "OpenStreetMap (online)"]
     assert app.dataframe[0].value.shape[0] == rows
 
 
@@ -73,12 +73,13 @@ def test_tiles_select_never_returns_a_label(app):
     app.session_state["tiles"] = "空白底图(离线)"
     app.run()
     assert not app.exception
-    assert app.sidebar.selectbox(key="tiles").value == "blank"
+    assert app.sidebar.selectbox(key="tiles").value == "blank"  # the label read as its key
     app.sidebar.selectbox(key="tiles").set_value("osm").run()
     app.sidebar.radio(key="lang").set_value("en").run()
     assert not app.exception
     tiles = app.sidebar.selectbox(key="tiles")
-    assert tiles.value == "osm" and tiles.options == ["Blank (offline)", "OpenStreetMap (online)"]
+    assert tiles.value == "osm" and tiles.options == [
+        "Base map from your data (offline)", "Blank (offline)", "OpenStreetMap (online)"]
 
 
 def _progress_script():
