@@ -13,6 +13,9 @@ DEFAULT_STEPS_SPEED_M_S = 0.5  # horizontal speed on long stairs (0.4–0.5 m/s)
 TOBLER_FLAT_KM_H = 6.0 * np.exp(-3.5 * 0.05)  # 5.04 km/h on level ground
 
 
+# connector kinds a walker boards only at their ends (points never join them mid-span)
+ENDS_ONLY = ("elevator", "escalator", "footbridge", "underpass")
+
 @dataclass(frozen=True)
 class Segments:
     """The undirected straight segments a graph was built from, with their walking times.
@@ -20,7 +23,9 @@ class Segments:
     ``u``/``v``: node indices; ``travel_fwd_s``/``travel_back_s``: seconds to walk the
     segment u→v / v→u (``inf`` where that way is not allowed), a part of it taking the same
     share (constant speed and slope along a segment); ``wait_u_s``/``wait_v_s``: seconds paid
-    on top when passing its u / v end (half an elevator node's wait; None: none).
+    on top when passing its u / v end (half an elevator node's wait; None: none);
+    ``boarded_at_ends``: segments a walker gets on and off only at their ends (lifts,
+    escalators, footbridges, underpasses: nobody joins them mid-span; None: none).
     """
 
     u: np.ndarray
@@ -29,6 +34,7 @@ class Segments:
     travel_back_s: np.ndarray
     wait_u_s: np.ndarray | None = None
     wait_v_s: np.ndarray | None = None
+    boarded_at_ends: np.ndarray | None = None
 
     def waits(self) -> tuple[np.ndarray, np.ndarray]:
         """(wait at u, wait at v) per segment (s), zeros when none."""
@@ -316,7 +322,9 @@ def profile_segments(net, profile, connectors) -> Segments:
         half = connectors["elevator"].wait_s / 2
         wait_u, wait_v = np.where(net.lift[net.u], half, 0.0), np.where(net.lift[net.v], half, 0.0)
     wait_u, wait_v = signal_waits(net, connectors, wait_u, wait_v)
-    return Segments(net.u, net.v, fwd, back, wait_u, wait_v)
+    ends_only = np.isin(np.asarray(net.kinds, dtype=object)[code], ENDS_ONLY)
+    return Segments(net.u, net.v, fwd, back, wait_u, wait_v,
+                    ends_only if ends_only.any() else None)
 
 
 def build_profile_graph(net, profile, connectors) -> WalkGraph:

@@ -78,8 +78,12 @@ def join_points(graph: WalkGraph, point_sets: Sequence[tuple[np.ndarray, np.ndar
 
 
 def joinable(segments: Segments) -> np.ndarray:
-    """Segments a point may join: walkable both ways."""
-    return np.isfinite(segments.fwd_s) & np.isfinite(segments.back_s)
+    """Segments a point may join: walkable both ways, and not boarded only at their ends
+    (a lift, an escalator, a footbridge or underpass deck)."""
+    ok = np.isfinite(segments.fwd_s) & np.isfinite(segments.back_s)
+    if segments.boarded_at_ends is not None:
+        ok &= ~segments.boarded_at_ends
+    return ok
 
 
 def nearest_segment_points(graph: WalkGraph, x: np.ndarray, y: np.ndarray, *,
@@ -139,10 +143,12 @@ def split_graph(graph: WalkGraph, seg: np.ndarray, t: np.ndarray
     keep[c.split] = False
     wu_all, wv_all = np.r_[wu[keep], at_u], np.r_[wv[keep], at_v]
     has_waits = s.wait_u_s is not None or s.wait_v_s is not None
+    ends = s.boarded_at_ends
     segments = Segments(np.r_[s.u[keep], c.a], np.r_[s.v[keep], c.b],
                         np.r_[s.travel_fwd_s[keep], pieces.travel_fwd_s],
                         np.r_[s.travel_back_s[keep], pieces.travel_back_s],
-                        wu_all if has_waits else None, wv_all if has_waits else None)
+                        wu_all if has_waits else None, wv_all if has_waits else None,
+                        None if ends is None else np.r_[ends[keep], ends[c.seg]])
     fwd, back = pieces.fwd_s, pieces.back_s
     rows = np.r_[c.a, c.b]
     cols = np.r_[c.b, c.a]

@@ -45,9 +45,24 @@ def edit_effect_map(status: pd.DataFrame, demand, edits, *, category: str = "bas
     rows += [(KIND_COLOURS[k], t(f"ec_kind_{k}", lang))
              for k in dict.fromkeys(lines["kind"]) if k in KIND_COLOURS]
     Legend(f"{label} · {t('ec_effect', lang)}", rows).add_to(m)
-    b = np.r_[demand.total_bounds, lines.total_bounds].reshape(2, 4)
-    finish_map(m, [b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+    finish_map(m, _effect_bounds(status[category].to_numpy(), demand, lines))
     return m
+
+
+def _effect_bounds(s: np.ndarray, demand, lines, pad: float = 0.25) -> list[float]:
+    """(west, south, east, north) of the edits and the residents whose reach changed,
+    widened by ``pad`` of their size on each side and by at least about 200 m (all residents
+    when nobody changed), so that a local edit's effect is not a few dots on the whole study
+    area."""
+    changed = demand.geometry.values[s != 0]
+    parts = [lines.total_bounds]
+    parts.append(np.r_[changed.total_bounds] if len(changed) else demand.total_bounds)
+    b = np.asarray(parts, float).reshape(-1, 4)
+    b = b[np.isfinite(b).all(axis=1)]
+    west, south = b[:, 0].min(), b[:, 1].min()
+    east, north = b[:, 2].max(), b[:, 3].max()
+    dx, dy = max((east - west) * pad, 0.004), max((north - south) * pad, 0.002)
+    return [west - dx, south - dy, east + dx, north + dy]
 
 
 def _status_points(m, s: np.ndarray, demand, label: str, lang: str, names: dict) -> None:
@@ -61,7 +76,7 @@ def _status_points(m, s: np.ndarray, demand, label: str, lang: str, names: dict)
                               "ec_effect": t(names[value], lang),
                               "population": [fmt_persons(v) for v in pop[rows]]})
         style = {"fillColor": colours[value], "color": "#444444",
-                 "weight": 0.5 if value else 0, "fillOpacity": 0.95 if value else 0.35}
+                 "weight": 0.5 if value else 0.3, "fillOpacity": 0.95 if value else 0.6}
         _class_layer(_features(props, demand.geometry.values[rows], 5), [style],
                      f"{t(names[value], lang)} · {label} ({fmt_persons(pop[rows].sum())} "
                      f"{t('persons_unit', lang)})", ["ec_effect", "population"], lang,

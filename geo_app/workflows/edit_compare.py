@@ -18,7 +18,8 @@ from layers.edits import EDIT_KINDS, NetworkEdits, edits_from_frame, read_edits
 DRAWN = "drawn edits"  # the source name of lines drawn on the map
 GAIN, SAME, LOSE = 1, 0, -1
 SUMMARY_COLUMNS = ("category", "residents", "covered_before", "covered_after", "gain", "lose",
-                   "net", "share_before", "share_after")
+                   "net", "share_before", "share_after", "nearer", "farther", "mean_change_s")
+NEARER_S = 1.0  # a walk this many seconds shorter (longer) counts as nearer (farther)
 
 
 def drawn_edits(features: Sequence[dict], kinds: Sequence[str]) -> NetworkEdits:
@@ -51,6 +52,8 @@ class EditComparison:
     summary: pd.DataFrame
     edits: NetworkEdits
     profile: str
+    time_change: pd.DataFrame | None = None  # see time_changes
+
 
     @property
     def categories(self) -> list[str]:
@@ -60,8 +63,10 @@ class EditComparison:
 def edit_effects(before: CoverageResult, after: CoverageResult) -> tuple[pd.DataFrame,
                                                                           pd.DataFrame]:
     """Per resident and category, whether the edits gave (1) or took (-1) reach, and the
-    summary by category: residents, covered before and after, gain, lose, net (persons) and
-    shares (0–1). Both results must hold the same residents in the same order."""
+    summary by category: residents, covered before and after, gain, lose, net (persons),
+    shares (0–1), persons nearer and farther and the mean change of the walk (s; see
+    :func:`time_changes`, none for the basket). Both results must hold the same residents
+    in the same order."""
     b, a = before.demand, after.demand
     if len(a) != len(b):
         raise ValueError(f"before and after hold {len(b)} and {len(a)} residents: compare "
@@ -81,7 +86,35 @@ def edit_effects(before: CoverageResult, after: CoverageResult) -> tuple[pd.Data
                      "covered_after": ca, "gain": gain, "lose": lose, "net": gain - lose,
                      "share_before": cb / total if total else np.nan,
                      "share_after": ca / total if total else np.nan})
-    return pd.DataFrame(status), pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    times = _time_summary(time_changes(before, after), pop)
+    summary = pd.DataFrame(rows).merge(times, on="category", how="left")
+    return pd.DataFrame(status), summary.reindex(columns=list(SUMMARY_COLUMNS))
+
+
+def time_changes(before: CoverageResult, after: CoverageResult) -> pd.DataFrame:
+    """Per resident (rows) and category (columns): seconds of walk to the nearest facility
+    after the edits minus before (negative: nearer); NaN where it is beyond the search
+    before or after (unreachable, or beyond the threshold's search)."""
+    cats = list(after.categories)
+    cols = [f"t_{c}" for c in cats]
+    a = after.demand.reindex(columns=cols).to_numpy(float)
+    b = before.demand.reindex(columns=cols).to_numpy(float)
+    return pd.DataFrame(a - b, columns=cats, index=after.demand.index)
+
+
+def _time_summary(dt: pd.DataFrame, pop: np.ndarray) -> pd.DataFrame:
+    """Persons whose walk got shorter / longer by more than :data:`NEARER_S`, and the
+    population-weighted mean change (s) of those who reach the category before and after."""
+    d = dt.to_numpy(float)
+    ok = np.isfinite(d)
+    w = pop[:, None] * ok
+    total = w.sum(axis=0)
+    mean = np.where(total > 0, (np.where(ok, d, 0.0) * w).sum(axis=0)
+                    / np.where(total > 0, total, 1.0), np.nan)
+    return pd.DataFrame({"category": dt.columns,
+                         "nearer": (pop[:, None] * (ok & (d < -NEARER_S))).sum(axis=0),
+                         "farther": (pop[:, None] * (ok & (d > NEARER_S))).sum(axis=0),
+                         "mean_change_s": mean})
 
 
 def compare_edits(inputs: CoverageInputs, edits: NetworkEdits, *, profile: str = "adult",
@@ -112,4 +145,5 @@ def compare_edits(inputs: CoverageInputs, edits: NetworkEdits, *, profile: str =
                            progress=lambda f, m, k=k: say(0.5 * (k + f), m)))
     before, after = results
     status, summary = edit_effects(before, after)
-    return EditComparison(before, after, status, summary, edits, profile)
+    return EditComparison(before, after, status, summary, edits, profile,
+                          time_changes(before, after))

@@ -26,10 +26,13 @@ from tests.analysis.test_profiles import (
 
 
 def oracle_join(net: WalkNetwork, profile, px, py, max_dist):
-    """Each point's nearest segment walkable both ways (shapely distance to every one),
+    """Each point's nearest segment walkable both ways and not a connector boarded only at
+    its ends (lifts, escalators, footbridges, underpasses) — shapely distance to every one —
     the fraction along it and the distance; -1 beyond ``max_dist``."""
     times = oracle_times(net, profile, CONNECTORS)
-    ok = np.array([math.isfinite(f) and math.isfinite(b) for _, _, f, b in times])
+    ends_only = {"elevator", "escalator", "footbridge", "underpass"}
+    ok = np.array([math.isfinite(f) and math.isfinite(b) and net.kinds[k] not in ends_only
+                   for (_, _, f, b), k in zip(times, net.kind)])
     lines = shapely.linestrings(np.stack([np.column_stack([net.x[net.u], net.y[net.u]]),
                                           np.column_stack([net.x[net.v], net.y[net.v]])], 1))
     seg, frac, dist = [], [], []
