@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import geopandas as gpd
 import numpy as np
@@ -201,9 +202,15 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
              crs: str, categories: Sequence[str], limits_min: Mapping[str, float],
              zones: Mapping[str, tuple[gpd.GeoDataFrame, str]], mode: str, gap_cell_m: float,
              max_snap_m: float, hub_category: str = HUB_CATEGORY,
-             progress: Progress | None = None) -> Assembled:
+             progress: Progress | None = None, zone_labels: dict | None = None,
+             gap_runner: Callable | None = None) -> Assembled:
     """Put the parts together: the demand table in input order, summaries by zone, gap
-    areas, service areas, isochrones, facilities with their joins and life circles."""
+    areas, service areas, isochrones, facilities with their joins and life circles.
+
+    ``zone_labels``: each resident's zone per zone kind, when already found (a sharded run
+    finds them while its tiles walk); ``gap_runner(x, y, population, masks, cell_m, crs)``
+    gives :func:`gap_areas` of each mask (default: here, one after another; a sharded run
+    spreads them over its workers)."""
     say = progress or (lambda f, m: None)
     nd, nf = len(demand), len(facilities)
     order = np.concatenate([p.demand_rows for p in parts])
@@ -223,8 +230,9 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     _warn_joins(warnings, facilities, f_on, frame["on_network"].to_numpy(bool), pop, categories,
                 max_snap_m)
 
+    found_zones = _zones(demand, zones) if zone_labels is None else zone_labels
     zone_labels = {"study_area": np.full(nd, "study area", dtype=object)}
-    zone_labels.update(_zones(demand, zones))
+    zone_labels.update(found_zones)
     kept = ("id", "population", "estimate", *GROUPS)  # groups: pop_60plus, pop_0_6
     out = demand[[c for c in kept if c in demand.columns]].copy()
     for kind, labels in zone_labels.items():
@@ -248,9 +256,11 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     dx, dy = to_metres(demand, crs)
     wgs = _to_wgs84(crs)
     gap_rows = []
-    for cat in [*categories, "basket"]:
-        unc = ~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
-        found = gaps(dx, dy, pop, unc, cell_m=gap_cell_m, transform=wgs)
+    gap_cats = [*categories, "basket"]
+    masks = [~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
+             for cat in gap_cats]
+    every = (gap_runner or gaps_here)(dx, dy, pop, masks, gap_cell_m, crs)
+    for cat, found in zip(gap_cats, every):
         if len(found.polygons):
             rank = np.arange(1, len(found.polygons) + 1)
             gap_rows.append(pd.DataFrame({"category": cat, "rank": rank,
@@ -372,6 +382,16 @@ def _warn_joins(found: list, facilities: gpd.GeoDataFrame, f_on: np.ndarray,
              residents=off_pop, max_snap_m=max_snap_m)
 
 
+def gap_areas(unc: np.ndarray, x: np.ndarray, y: np.ndarray, population: np.ndarray,
+              cell_m: float, crs: str):
+    """The gap areas of the residents ``unc`` marks (polygons in WGS-84; may run on a worker)."""
+    return gaps(x, y, population, unc, cell_m=cell_m, transform=_to_wgs84(crs))
+
+
+def gaps_here(x, y, population, masks, cell_m: float, crs: str) -> list:
+    return [gap_areas(m, x, y, population, cell_m, crs) for m in masks]
+
+
 def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame, str]]) -> dict:
     """Label each demand point with the zone (district, township…) it falls in."""
     out = {}
@@ -383,6 +403,7 @@ def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame,
     return out
 
 
+@lru_cache(maxsize=8)
 def _to_wgs84(crs: str) -> Callable:
     """x, y in ``crs`` → longitude, latitude (for building polygons directly in WGS-84)."""
     from pyproj import Transformer

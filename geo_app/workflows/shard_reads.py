@@ -26,7 +26,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,6 +220,7 @@ class SharedRun:
     n_nodes: int
     n_segments: int
     note: str
+    zone_labels: dict | None = None  # each resident's zone per kind, found while tiles walk
 
 
 @dataclass
@@ -255,7 +256,7 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
         side_km: float | None, categories: Sequence[str], limits_s: dict, speed_m_s: float,
         steps_speed_m_s: float, max_snap_m: float, mode: str, join: str,
         dem: str | None = None, checks: Sequence[Callable] = (), started: Started | None = None,
-        progress: Callable | None = None) -> SharedRun:
+        progress: Callable | None = None, zones: Mapping | None = None) -> SharedRun:
     """Coverage parts of every tile, each read and walked on a worker of ``client``
     (``started``: the reads :func:`start` began, for the same file and a halo at least as
     long as these thresholds need).
@@ -312,6 +313,9 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
             reach_speed_m_s=v, pure=False, key=f"tile-{k}-{time.time_ns()}")] = k
     from dask.distributed import as_completed
 
+    from geo_app.workflows.coverage_steps import _zones
+
+    zone_labels = _zones(demand, zones or {})  # the client's part while the tiles walk
     done = {}
     try:
         for n, fut in enumerate(as_completed(futures), start=1):
@@ -335,7 +339,19 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     note = (f"{len(futures)} tiles of {side:g} km (read by the workers from {Path(nf.path).name}),"
             f" halo {halo_m:,.0f} m, run on Dask ({client.scheduler.address})")
     return SharedRun(parts, crs, sum(len(r["lon"]) for r in reports),
-                     sum(r["segments"] for r in reports), note)
+                     sum(r["segments"] for r in reports), note, zone_labels)
+
+
+def gap_runner(client) -> Callable:
+    """A ``gap_runner`` for :func:`~geo_app.workflows.coverage_steps.assemble` that finds
+    each category's gap areas on the workers (the residents' coordinates sent once)."""
+    from geo_app.workflows.coverage_steps import gap_areas
+
+    def run_gaps(x, y, population, masks, cell_m, crs):
+        sx, sy, sp = client.scatter([x, y, population], broadcast=True)
+        return client.gather(client.map(gap_areas, masks, x=sx, y=sy, population=sp,
+                                        cell_m=cell_m, crs=crs, pure=False))
+    return run_gaps
 
 
 def _owned_lonlat(nf: NetworkFile, reports: list[dict]) -> tuple[np.ndarray, np.ndarray]:
