@@ -170,11 +170,18 @@ def tidy(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns=renames)
 
 
-def people_csv(frame: pd.DataFrame, *, lonlat_at: int = 0) -> bytes:
-    """A CSV download for people: :func:`tidy` numbers, UTF-8 with a byte-order mark."""
+def people_csv(frame: pd.DataFrame, *, lonlat_at: int = 0, lang: str | None = None) -> bytes:
+    """A CSV download for people: :func:`tidy` numbers, UTF-8 with a byte-order mark; with
+    ``lang`` the engine's own zone words ("study area", "(outside)") in that language."""
     import geopandas as gpd
 
     from geo_app.io.export import csv_bytes
+
+    if lang is not None and "zone" in frame.columns:
+        from geo_app.labels import t
+
+        words = {"study area": t("zone_study_area", lang), "(outside)": t("zone_outside", lang)}
+        frame = frame.assign(zone=frame["zone"].map(lambda z: words.get(z, z)))
 
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns:
         frame = frame.to_crs(4326) if frame.crs is not None else frame

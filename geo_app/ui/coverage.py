@@ -106,7 +106,7 @@ def coverage_page() -> None:
         results.pop(key, None)
         results[key] = {"result": result, "gpkg": geopackage_bytes(result),
                         "demand_csv": people_csv(result.demand),
-                        "summary_csv": people_csv(result.summary)}
+                        "summary_csv": people_csv(result.summary, lang=lang)}
         while len(results) > KEPT_RESULTS:
             results.pop(next(iter(results)))
     entry = results.get(key)

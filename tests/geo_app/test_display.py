@@ -76,3 +76,14 @@ def test_run_info_in_plain_chinese():
     assert values["人口为估算值"] == "是"
     assert values["候选点"] == "网格 300 米"
     assert "数据全范围" in values.values()
+
+
+def test_summary_csv_names_the_study_area_in_the_language(helsinki_coverage):
+    from geo_app.io.display import people_csv
+
+    zh = people_csv(helsinki_coverage.summary, lang="zh").decode("utf-8-sig")
+    assert "研究范围" in zh and "study area" not in zh
+    en = people_csv(helsinki_coverage.summary, lang="en").decode("utf-8-sig")
+    assert "study area" in en
+    raw = people_csv(helsinki_coverage.summary).decode("utf-8-sig")
+    assert "study area" in raw  # without a language: the data as it is
