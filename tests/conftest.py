@@ -139,18 +139,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
-    """Start the Streamlit app on a free loopback port; stop it after the session."""
+def start_app(home: Path, *options: str):
+    """Start the Streamlit app on a free loopback port, its projects, cache and log
+    (``streamlit.log``) under ``home``, with Streamlit's extra command-line ``options``;
+    returns the process, its URL and the open log file."""
     port = free_port()
-    home = tmp_path_factory.mktemp("app")
     log = (home / "streamlit.log").open("w")
     env = {**os.environ, "GEO_APP_PROJECT_DIR": str(home / "projects"),  # saved scenarios
            "GEO_APP_CACHE_DIR": str(home / "cache")}  # uploads and OSM downloads
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "streamlit_app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.headless", "true", "--browser.gatherUsageStats", "false", *options],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -164,13 +164,25 @@ def app_url(tmp_path_factory) -> str:
     else:
         proc.kill()
         pytest.fail(f"the app did not start within 60 s; see {log.name}")
-    yield url
+    return proc, url, log
+
+
+def stop_app(proc, log) -> None:
+    """Stop an app started by :func:`start_app` and close its log."""
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory) -> str:
+    """Start the Streamlit app on a free loopback port; stop it after the session."""
+    proc, url, log = start_app(tmp_path_factory.mktemp("app"))
+    yield url
+    stop_app(proc, log)
 
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", ""}

@@ -146,16 +146,22 @@ def _districts_layer(m: folium.Map, districts: gpd.GeoDataFrame, variable: str,
     Legend(t(variable, lang), legend_rows).add_to(m)
     labels = folium.FeatureGroup(name=f"{t('districts', lang)} · {t('name', lang)}", show=True)
     anchors = shapely.point_on_surface(districts.geometry.values)
-    for name, pt in zip(districts[name_col], anchors):
+    # the most populous first where names would overlap (ties: the larger district)
+    weight = districts["pop_2020"].astype("float64").fillna(0).to_numpy()
+    rank = np.empty(len(districts), int)
+    rank[np.lexsort((-districts["area_km2"].to_numpy(float), -weight))] = np.arange(len(districts))
+    for name, pt, r in zip(districts[name_col], anchors, rank):
         folium.Marker(
             [pt.y, pt.x],
-            icon=folium.DivIcon(html=f'<div class="cq-label" style="display:inline-block;font:11px sans-serif;'
+            icon=folium.DivIcon(html=f'<div class="cq-label" data-rank="{int(r)}" '
+                                     f'style="display:inline-block;font:11px sans-serif;'
                                      f'color:#222;white-space:nowrap;transform:translate(-50%,-50%);'
                                      f'text-shadow:0 0 3px #fff,0 0 3px #fff">{html.escape(str(name))}</div>',
                                 icon_size=(0, 0)),
             interactive=False,  # hovering a name shows the district's tooltip underneath
         ).add_to(labels)
     labels.add_to(m)
+    LabelDeclutter().add_to(m)
 
 
 def _points_layer(m: folium.Map, key: str, gdf: gpd.GeoDataFrame, lang: str) -> None:
@@ -216,6 +222,34 @@ def overview_map(districts: gpd.GeoDataFrame, places: dict[str, gpd.GeoDataFrame
         _uncertainty_layer(m, places, lang)
     finish_map(m, districts.total_bounds)
     return m
+
+
+class LabelDeclutter(MacroElement):
+    """Names that would overlap at the current zoom are hidden, the lower ``data-rank`` kept
+    (so the main city's crowded districts show one by one as the map zooms in)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            function declutter() {
+                var els = [].slice.call(map.getContainer().querySelectorAll(".cq-label"));
+                els.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
+                var kept = [];
+                els.forEach(function (el) {
+                    el.style.visibility = "visible";
+                    var r = el.getBoundingClientRect();
+                    var hit = kept.some(function (k) {
+                        return r.left < k.right + 2 && k.left < r.right + 2 &&
+                               r.top < k.bottom + 1 && k.top < r.bottom + 1;
+                    });
+                    if (hit) { el.style.visibility = "hidden"; } else { kept.push(r); }
+                });
+            }
+            map.on("zoomend moveend overlayadd", declutter);
+            map.whenReady(function () { setTimeout(declutter, 0); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
 
 
 class MetricScale(MacroElement):

@@ -39,7 +39,8 @@ def coverage_inputs(network: str, facilities: str | None, demand: str | None, da
 
 
 def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
-             returned_objects: tuple[str, ...] = (), title: str | None = None) -> str | None:
+             returned_objects: tuple[str, ...] = (), title: str | None = None,
+             data_base: bool = True) -> str | None:
     """The map in the page, served offline, and downloads of it: standalone HTML, and, with
     Chromium, a PNG and an A4 PDF for documents (``title`` on them; default: the page's).
 
@@ -51,7 +52,7 @@ def show_map(m, standalone_name: str | None, key: str, *, height: int = 620,
     from geo_app.ui.assets import serve_locally
 
     lang = L()
-    if current_tiles() == "local":
+    if data_base and current_tiles() == "local":  # not on maps of the bundled Chongqing layers
         with_local_base(m, lang)
     # the standalone page is rendered before the links point at the app's static folder
     standalone = None if standalone_name is None else render_offline(m)

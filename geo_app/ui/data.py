@@ -125,7 +125,7 @@ def area_picker() -> None:
     if kind == "drawn":
         st.caption(t("draw_hint", lang))
     show_map(area_map(current, lang), None, "area_map", height=460,
-             returned_objects=("last_active_drawing",))
+             returned_objects=("last_active_drawing",), data_base=False)
     if kind == "drawn":
         drawing = (st.session_state.get("area_map") or {}).get("last_active_drawing")
         if drawing:

@@ -51,7 +51,7 @@ def overview_page() -> None:
     st.caption(f"{t('overview_map_note', lang)} {t('data_note', lang)}")
     show_map(overview_map(base.districts, {k: base.places[k] for k in shown},
                           choropleth=choropleth, lang=lang, tiles=tiles),
-             "chongqing_overview.html", "overview_map")
+             "chongqing_overview.html", "overview_map", data_base=False)
 
     table_keys = ["districts", *base.places]
     table_key = st.selectbox(t("show_table", lang), table_keys, format_func=lambda k: t(k, lang),

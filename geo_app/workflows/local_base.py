@@ -11,7 +11,7 @@ import shapely
 
 MAX_STREETS = 80_000  # street lines in one map page (the major roads first beyond this)
 MAJOR = ("motorway", "trunk", "primary", "secondary", "tertiary")
-PAD = 0.15  # the view grown by this share each way, so that panning a little stays drawn
+PAD = 0.5  # the view grown by this share each way: wider screens and prints, a little panning
 
 
 @dataclass(frozen=True)
