@@ -289,7 +289,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "buildings_estimate": ("由OSM住宅建筑估算", "estimated from OSM residential buildings"),
     "attr_pois": ("聚集区内兴趣点数", "points of interest in the cluster"),
     "attr_equal": ("各商圈相同", "equal for every circle"),
-    "cluster": ("聚集区编号", "Cluster"),
+    "cluster": ("聚集区编号", "Cluster no."),
     "n_categories": ("类别数", "Categories"),
     "place": ("最近地名", "Nearest place"),
     "place_dist_m": ("距最近地名(米)", "To nearest place (m)"),

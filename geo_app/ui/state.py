@@ -22,6 +22,7 @@ from geo_app.labels import t
 
 STORE = "_kept_widgets"  # key -> the widget's last value, for widgets not drawn in a run
 LAST_LANG = "_kept_lang"
+RELABEL = "_kept_relabel"  # kept widgets not drawn since the language switched
 # the value kinds of widgets whose value may be set: selects, radios, number and text inputs,
 # checkboxes, sliders (buttons are "trigger_value", uploads "file_uploader_state_value")
 SETTABLE = {"string_value", "double_value", "int_value", "bool_value", "string_array_value",
@@ -52,6 +53,22 @@ def value_widgets() -> dict[str, str]:
             if wid in meta and meta[wid].value_type in SETTABLE and not key.startswith("$$")}
 
 
+def sent_back() -> set[str]:
+    """User keys of the widgets whose values the browser sent with this run: those it shows
+    (a value the app set on a widget not shown counts for nothing)."""
+    try:
+        from streamlit.runtime.state import get_session_state
+        from streamlit.runtime.state.session_state import Value
+
+        state = get_session_state()._state
+        ids = state._key_id_mapper.id_key_mapping
+        sent = state._new_widget_state.states
+    except (AttributeError, ImportError, RuntimeError):
+        return set()
+    return {key for wid, key in ids.items()
+            if wid in sent and not isinstance(sent[wid], Value)}
+
+
 def keep_widgets() -> None:
     """Keep every value widget's value for the session (call first in every run)."""
     ss = st.session_state
@@ -69,13 +86,18 @@ def keep_widgets() -> None:
     lang = ss.get("lang", "zh")
     switched = ss.get(LAST_LANG, lang) != lang
     ss[LAST_LANG] = lang
+    # after a language switch every kept widget is set again until it is drawn in the new
+    # language (a select or radio sends back its label, and a new label makes a new widget
+    # that ignores the old one's value), on whichever page it comes back
+    pending = set(store) - {"lang"} if switched else ss.get(RELABEL, set()) - sent_back()
+    ss[RELABEL] = pending
     for key, value in store.items():
-        if key == "lang" or key not in present and key in ss:
-            continue  # set by the pages themselves meanwhile: theirs wins
-        if key not in present or switched:
-            # back after a page switch; after a language switch every widget is set again: a
-            # select or radio sends back its label, and a new label can make a new widget
-            ss[key] = value
+        if key == "lang":
+            continue
+        if key in pending or switched:
+            ss[key] = value  # a set value reaches the browser; an old one does not
+        elif key not in present and key not in ss:
+            ss[key] = value  # back after a page switch (pages' own settings meanwhile win)
 
 
 def forget(*keys: str) -> None:

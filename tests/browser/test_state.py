@@ -63,3 +63,27 @@ def test_uploader_words_in_chinese(offline_page, app_url):
     assert "选择文件" in shown and "MB" in shown
     for english in ("Upload", "per file", "Browse files", "Drag and drop"):
         assert english not in shown, english
+
+
+def test_a_page_switched_to_another_language_while_away_keeps_its_values(offline_page,
+                                                                         app_url):
+    """Siting's numbers set in Chinese, the language switched on another page, siting again in
+    English: the numbers are the Chinese page's, not the widgets' minimums (the browser shows
+    a value only when the app sets it in the run that draws the relabelled widget)."""
+    page = offline_page
+    page.goto(app_url)
+    page_link(page, "选址").click()
+    n_sites = page.get_by_label("新增站点数 N")
+    n_sites.wait_for(timeout=60_000)
+    n_sites.fill("7")
+    n_sites.press("Enter")
+    playwright.expect(n_sites).to_have_value("7", timeout=30_000)
+    page_link(page, "覆盖分析").click()
+    page.get_by_role("button", name="运行分析").wait_for(timeout=60_000)
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("button", name="Run", exact=True).wait_for(timeout=60_000)
+    page_link(page, "Siting").click()
+    playwright.expect(page.get_by_label("Number of new sites N")).to_have_value(
+        "7", timeout=30_000)
+    playwright.expect(page.get_by_label("Threshold (min)")).to_have_value("15.00")
+    playwright.expect(page.get_by_label("Grid spacing (m)")).to_have_value("200.00")

@@ -138,3 +138,14 @@ def test_osm_tags_as_names():
     assert osm_tag_label("shop=zzz_unknown") == "商店(其他)"
     assert osm_tag_label("craft=zzz", "en") == "craft: zzz"
     assert osm_tag_label("childcare") == "childcare"
+
+
+def test_column_labels_of_one_table_never_coincide():
+    """Two keys of one table may not share a label in either language (a table with two
+    columns of one name cannot be shown: the English cluster table once crashed)."""
+    from geo_app.labels import t
+
+    for keys in (("cluster", "label", "n_points", "n_categories", "place", "top_category"),):
+        for lang in ("zh", "en"):
+            names = [t(k, lang) for k in keys]
+            assert len(set(names)) == len(names), (lang, names)
