@@ -58,6 +58,10 @@ def display(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
         v = frame[col]
         if col == "category":
             v = v.map(lambda c: facility_label(str(c), lang))
+        elif col == "zone":  # the engine's own words for places outside every zone
+            words = {"(unknown)": t("zone_unknown", lang), "(outside)": t("zone_outside", lang),
+                     "(none)": t("zone_none", lang), "study area": t("zone_study_area", lang)}
+            v = v.map(lambda z: words.get(z, z))
         elif is_share(col) and pd.api.types.is_numeric_dtype(v):
             v = (100 * v.astype(float)).round(1)
         elif col in COUNTS or col.endswith("_per_10k") or col.startswith("rank_"):

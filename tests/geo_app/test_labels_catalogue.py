@@ -149,3 +149,14 @@ def test_column_labels_of_one_table_never_coincide():
         for lang in ("zh", "en"):
             names = [t(k, lang) for k in keys]
             assert len(set(names)) == len(names), (lang, names)
+
+
+def test_scorecard_tables_name_unknown_zones_in_the_language():
+    import pandas as pd
+
+    from geo_app.io.scorecard import display
+
+    frame = pd.DataFrame({"zone": ["(unknown)", "渝中区", "(outside)"], "achieved": [1, 2, 3]})
+    zh = display(frame, "zh").iloc[:, 0].tolist()
+    assert zh == ["(未落入任何区县)", "渝中区", "(区县范围外)"]
+    assert display(frame, "en").iloc[:, 0].tolist()[0] == "(no zone)"
