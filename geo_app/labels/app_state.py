@@ -8,6 +8,7 @@ TEXT: dict[str, tuple[str, str]] = {
                            "Fix the file, row or column named below and try again."),
     "error_details": ("详细信息(程序原文,英文)", "Details"),
     "zone_unknown": ("(未落入任何区县)", "(no zone)"),
+    "point_layers": ("点图层", "Point layers"),
     # the landing panel of the first page
     "start_heading": ("从这里开始:三步完成一次规划分析", "Start here: a planning study in three steps"),
     "start_step_data": ("① 研究范围与数据", "① Study area and data"),

@@ -220,6 +220,8 @@ def overview_map(districts: gpd.GeoDataFrame, places: dict[str, gpd.GeoDataFrame
         _points_layer(m, key, gdf, lang)
     if places:
         _uncertainty_layer(m, places, lang)
+        Legend(t("point_layers", lang), [(LAYER_COLOURS.get(k, "#333"), t(k, lang))
+                                         for k in places], position="bottomleft").add_to(m)
     finish_map(m, districts.total_bounds)
     return m
 

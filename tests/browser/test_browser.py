@@ -30,7 +30,8 @@ def _check_map(frame, lang_labels):
     control = frame.locator(".leaflet-control-layers").text_content()  # collapsed: hidden
     for label in lang_labels:
         assert label in control
-    assert "常住人口" in frame.locator(".cq-legend").inner_text()
+    legends = "\n".join(frame.locator(".cq-legend").all_inner_texts())
+    assert "常住人口" in legends and "商圈" in legends  # the choropleth and the point layers
     assert frame.locator(".leaflet-control-scale").count() == 1
 
 
