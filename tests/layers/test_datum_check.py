@@ -148,3 +148,51 @@ def test_road_network_like_layer_raises_nothing(road_like_lines, districts):
 
 def test_empty_layer_raises_nothing(districts):
     assert datum_shift_suspicion(districts.iloc[:0], districts) is None
+
+
+def _brute_distances(lon, lat, lat0, streets):
+    """Every point against every street in the local frame (the obviously correct way)."""
+    from layers.coords import bd09_to_wgs84, gcj02_to_wgs84
+    from layers.datum_check import _local_xy
+
+    lines = shapely.transform(streets, lambda c: _local_xy(c[:, 0], c[:, 1], lat0))
+    out = {}
+    for name, (x, y) in {"wgs84": (lon, lat), "gcj02": gcj02_to_wgs84(lon, lat),
+                         "bd09": bd09_to_wgs84(lon, lat)}.items():
+        pts = shapely.points(_local_xy(x, y, lat0))
+        out[name] = shapely.distance(pts[:, None], lines[None, :]).min(axis=1)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_street_distances_equal_brute_force(seed):
+    """The grid sieve keeps every street that can be nearest: random short and long
+    streets around Chongqing, points on them, between them and kilometres from any."""
+    from layers.datum_check import street_distances
+
+    rng = np.random.default_rng(seed)
+    n = 600
+    x0 = 106.5 + rng.uniform(-0.05, 0.05, n)
+    y0 = 29.55 + rng.uniform(-0.05, 0.05, n)
+    step = np.where(rng.random(n) < 0.1, 0.03, 0.002)  # some streets longer than the sieve
+    x1 = x0 + rng.uniform(-1, 1, n) * step
+    y1 = y0 + rng.uniform(-1, 1, n) * step
+    streets = shapely.linestrings(np.stack([np.c_[x0, y0], np.c_[x1, y1]], axis=1))
+    lon = np.r_[106.5 + rng.uniform(-0.06, 0.06, 300), 106.8, 106.2]  # two far away
+    lat = np.r_[29.55 + rng.uniform(-0.06, 0.06, 300), 29.9, 29.55]
+    got = street_distances(lon, lat, 29.55, streets)
+    want = _brute_distances(lon, lat, 29.55, streets)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-9, atol=1e-6)
+    assert want["wgs84"][-2:].min() > 5_000  # the far points took the slow path
+
+
+def test_street_distances_of_a_network_piece_with_no_street_near():
+    """Points whose only streets are far still get their exact distance."""
+    from layers.datum_check import street_distances
+
+    streets = shapely.linestrings([[[106.0, 29.0], [106.001, 29.0]]])
+    got = street_distances(np.array([106.5]), np.array([29.0]), 29.0, streets)
+    want = _brute_distances(np.array([106.5]), np.array([29.0]), 29.0, streets)
+    for name in want:
+        np.testing.assert_allclose(got[name], want[name], rtol=1e-12)
