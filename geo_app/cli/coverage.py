@@ -72,8 +72,9 @@ def coverage_options(p: argparse.ArgumentParser) -> None:
                    "N worker processes on this machine) or tcp://HOST:PORT (a running "
                    "scheduler); without it, one process")
     p.add_argument("--shard-km", type=checks.number(0.1, 1_000),
-                   help="shard into square tiles of this side (km; "
-                   "default with --scheduler: four times the longest walk)")
+                   help="shard into square tiles of this side (km; default with "
+                   "--scheduler: about two tiles a worker, at least four times the longest "
+                   "walk)")
     p.add_argument("--shard-inputs", choices=("auto", "shared", "scatter"), default="auto",
                    help="with --scheduler: shared = each worker reads its tile of the network "
                    "file itself (a GeoPackage, FlatGeobuf or shapefile at a path every worker "
@@ -132,7 +133,8 @@ def _run(args: argparse.Namespace, say):
     edits = edits_of(args)
     sharded = bool(args.scheduler or args.shard_km or args.by)
     by_tiles = _read_by_tiles(args, edits)
-    with client_starting(args.scheduler) as client, ThreadPoolExecutor(1) as pool:
+    with client_starting(args.scheduler, warm=not by_tiles) as client, \
+            ThreadPoolExecutor(1) as pool:
         # the cluster starts (and, reading by tiles, its workers read the network) while
         # this process reads the facilities and residents
         tiles = pool.submit(_start_tiles, args, client) if by_tiles else None

@@ -209,12 +209,13 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
 
     ``zone_labels``: each resident's zone per zone kind, when already found (a sharded run
     finds them while its tiles walk); ``gap_runner(x, y, population, masks, cell_m, crs)``
-    gives :func:`gap_areas` of each mask (default: here, one after another; a sharded run
-    spreads them over its workers)."""
+    starts :func:`gap_areas` of each mask and returns a function that gives them (default:
+    here, one after another when asked; a sharded run spreads them over its workers while
+    the client assembles the rest)."""
     say = progress or (lambda f, m: None)
     nd, nf = len(demand), len(facilities)
     order = np.concatenate([p.demand_rows for p in parts])
-    if len(order) != nd or len(np.unique(order)) != nd:
+    if len(order) != nd or (nd and np.bincount(order, minlength=nd).max() != 1):
         raise RuntimeError(f"the parts hold {len(order)} residents for {nd} rows: each "
                            "resident must be in exactly one part")
     frame = pd.concat([p.frame for p in parts], ignore_index=True)
@@ -226,6 +227,11 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     f_on = _stack(parts, nf, "facility_rows", lambda p: p.facility_on).astype(bool)
     within = _stack(parts, nf, "facility_rows", lambda p: p.categories_within)
     pop = demand["population"].to_numpy(float)
+    gap_cats = [*categories, "basket"]
+    masks = [~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
+             for cat in gap_cats]
+    dx, dy = to_metres(demand, crs)
+    gaps_found = (gap_runner or gaps_here)(dx, dy, pop, masks, gap_cell_m, crs)  # under way
     warnings: list[GeoAppWarning] = []
     _warn_joins(warnings, facilities, f_on, frame["on_network"].to_numpy(bool), pop, categories,
                 max_snap_m)
@@ -234,16 +240,14 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     zone_labels = {"study_area": np.full(nd, "study area", dtype=object)}
     zone_labels.update(found_zones)
     kept = ("id", "population", "estimate", *GROUPS)  # groups: pop_60plus, pop_0_6
-    out = demand[[c for c in kept if c in demand.columns]].copy()
-    for kind, labels in zone_labels.items():
-        if kind != "study_area":
-            out[kind] = labels
-    for col in frame.columns:
-        out[col] = frame[col].to_numpy()
+    out = {c: demand[c].to_numpy() for c in kept if c in demand.columns}
+    out.update({kind: labels for kind, labels in zone_labels.items() if kind != "study_area"})
+    out.update({col: frame[col].to_numpy() for col in frame.columns})
     out["snap_m"] = snap_m
     is_hub = facilities["category"].astype(str).to_numpy() == hub_category
     out["life_circle"] = circle_ids(hub, is_hub, f_on)  # the circle number, 0 for none
-    demand_out = gpd.GeoDataFrame(out.reset_index(drop=True),
+    # one table built once (column by column, each column would be copied again)
+    demand_out = gpd.GeoDataFrame(pd.DataFrame(out, copy=False),
                                   geometry=demand.geometry.to_numpy(), crs=4326)
     summaries = []
     for kind, labels in zone_labels.items():
@@ -253,14 +257,9 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     summary = pd.concat(summaries, ignore_index=True)
 
     say(0.3, "gap areas")
-    dx, dy = to_metres(demand, crs)
     wgs = _to_wgs84(crs)
     gap_rows = []
-    gap_cats = [*categories, "basket"]
-    masks = [~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
-             for cat in gap_cats]
-    every = (gap_runner or gaps_here)(dx, dy, pop, masks, gap_cell_m, crs)
-    for cat, found in zip(gap_cats, every):
+    for cat, found in zip(gap_cats, gaps_found()):
         if len(found.polygons):
             rank = np.arange(1, len(found.polygons) + 1)
             gap_rows.append(pd.DataFrame({"category": cat, "rank": rank,
@@ -388,8 +387,8 @@ def gap_areas(unc: np.ndarray, x: np.ndarray, y: np.ndarray, population: np.ndar
     return gaps(x, y, population, unc, cell_m=cell_m, transform=_to_wgs84(crs))
 
 
-def gaps_here(x, y, population, masks, cell_m: float, crs: str) -> list:
-    return [gap_areas(m, x, y, population, cell_m, crs) for m in masks]
+def gaps_here(x, y, population, masks, cell_m: float, crs: str) -> Callable[[], list]:
+    return lambda: [gap_areas(m, x, y, population, cell_m, crs) for m in masks]
 
 
 def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame, str]]) -> dict:

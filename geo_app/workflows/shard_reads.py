@@ -14,10 +14,12 @@ elevations) plus the largest access walk, in degrees at the box's far latitude, 
 margin: a walk's straight-line (geodesic) length never exceeds its path length, and edge
 lengths are geodesic. Each worker still checks its piece against that speed.
 
-Two rounds of tasks: the pieces are read (and stay on their workers), then each piece
-reports its owned nodes, from which the client takes the metric CRS exactly as one process
-would (the UTM zone of the nodes' median), and the street distances of the datum check's
-sample points; then each piece is walked in that CRS.
+The pieces are read first (and stay on their workers). When the extent lies in one UTM
+zone, that zone is the metric CRS one process would take (the zone of the nodes' median),
+and each tile is walked as soon as its piece is read, then reports its owned nodes and the
+street distances of the datum check's sample points in the same task. Otherwise every
+piece first reports its owned nodes, the client takes the zone of their median, and the
+tiles are walked in it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,21 @@ class NetworkFile:
     @property
     def source(self) -> str:
         return self.path
+
+
+def _register_sizeof() -> None:
+    """Tell Dask what a network piece weighs (else 56 bytes: its scheduler would move a
+    tile's walk away from the worker holding its piece, shipping the piece)."""
+    from dask.sizeof import sizeof
+
+    from layers.network import StreetNetwork
+
+    @sizeof.register(StreetNetwork)
+    def _(net) -> int:
+        return int(sizeof(net.nodes) + sizeof(net.edges))
+
+
+_register_sizeof()
 
 
 def readable_by_box(path) -> bool:
@@ -116,6 +133,21 @@ def file_bounds(nf: NetworkFile) -> tuple[float, float, float, float]:
 
     info = pyogrio.read_info(nf.path, layer=nf.layer, force_total_bounds=True)
     return _to_degrees(info["total_bounds"], info.get("crs"))
+
+
+def _area_km2(bounds: Sequence[float]) -> float:
+    """The area (km²) of a box of longitude and latitude."""
+    x0, y0, x1, y1 = bounds
+    mid = math.cos(math.radians((y0 + y1) / 2))
+    return (x1 - x0) * M_PER_DEG_LON * mid * (y1 - y0) * M_PER_DEG_LAT / 1e6
+
+
+def _features(nf: NetworkFile) -> int | None:
+    """The number of lines in the network file (from its header), None if it won't say."""
+    import pyogrio
+
+    n = pyogrio.read_info(nf.path, layer=nf.layer).get("features")
+    return int(n) if n is not None and n >= 0 else None
 
 
 def _to_degrees(b, crs) -> tuple[float, float, float, float]:
@@ -206,6 +238,13 @@ def run_piece(net, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, gr
                       own_facility=own_facility, own_node=own_node[order], join=join)
 
 
+def walk_tile(net, demand, facilities, *, samples: dict | None, **kw) -> tuple:
+    """:func:`run_piece`, then (``samples`` given) the piece's :func:`piece_report`: one
+    task a tile when the metric CRS is known before the pieces report (runs on a worker)."""
+    part = run_piece(net, demand, facilities, **kw)
+    return part, None if samples is None else piece_report(net, kw["grid"], kw["k"], samples)
+
+
 def speed_bound(speed_m_s: float, steps_speed_m_s: float, dem: str | None) -> float:
     """The fastest straight-line progress any edge of the plain walk graph can make."""
     return max(speed_m_s, steps_speed_m_s) * (TOBLER_PEAK if dem is not None else 1.0)
@@ -240,12 +279,14 @@ def start(nf: NetworkFile, client, *, side_km: float | None, longest_s: float,
           dem: str | None = None) -> Started:
     """Start reading the network's tiles on the workers (tiles over the file's extent, the
     halo for walks of ``longest_s``), so that the client reads the residents meanwhile."""
-    from geo_app.workflows.sharding import default_shard_km
+    from geo_app.workflows.sharding import default_shard_km, workers_of
 
     reach_m = longest_s * speed_bound(speed_m_s, steps_speed_m_s, dem)
     halo_m = MARGIN * (reach_m + max_snap_m)
-    side = side_km or default_shard_km(reach_m)
-    grid = plan_grid(file_bounds(nf), side)
+    bounds = file_bounds(nf)
+    side = side_km or default_shard_km(reach_m, extent_km2=_area_km2(bounds),
+                                       workers=workers_of(client), segments=_features(nf))
+    grid = plan_grid(bounds, side)
     pieces = {k: client.submit(read_piece, nf, grown(grid.box(k), halo_m), dem, pure=False,
                                key=f"piece-{k}-{time.time_ns()}")
               for k in range(grid.nx * grid.ny)}
@@ -287,30 +328,36 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     samples = _Samples(grid)
     for check in checks:  # the datum checks draw their samples first
         check(samples.register)
-    report_futures = [client.submit(piece_report, pieces[k], grid, k, samples.for_box(k),
-                                    pure=False) for k in keys]
-    reports = None
+    reports: dict = {}
     crs = one_zone(grid)  # the tiles' walks need not wait for every piece's nodes
+    report_futures = {}
     if crs is None:  # the extent spans UTM zones: the median node decides, as in one process
-        reports = client.gather(report_futures)
-        crs = metric_crs(_owned_lonlat(nf, reports))
+        report_futures = {k: client.submit(piece_report, pieces[k], grid, k, samples.for_box(k),
+                                           pure=False) for k in keys}
+        reports = dict(zip(keys, client.gather([report_futures[k] for k in keys])))
+        crs = metric_crs(_owned_lonlat(nf, list(reports.values())))
     say(0.3, "walking times on the workers")
     own_d = grid.owner(d_lon, d_lat)
     own_f = grid.owner(f_lon, f_lat)
     futures = {}
     for k in keys:
         rows_d = np.flatnonzero(own_d == k)
+        report = None if k in reports else samples.for_box(k)  # reported with the walk
         if not len(rows_d) and not (own_f == k).any():
+            if report is not None:
+                report_futures[k] = client.submit(piece_report, pieces[k], grid, k, report,
+                                                  pure=False)
             continue
         near = _within(f_lon, f_lat, grown(grid.box(k), MARGIN * reach_m))
         rows_f = np.flatnonzero(near | (own_f == k))
         futures[client.submit(
-            run_piece, pieces[k], demand.iloc[rows_d].reset_index(drop=True),
+            walk_tile, pieces[k], demand.iloc[rows_d].reset_index(drop=True),
             facilities.iloc[rows_f].reset_index(drop=True), grid=grid, k=k,
             demand_rows=rows_d, facility_rows=rows_f, own_facility=own_f[rows_f] == k, crs=crs,
             categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
             steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m, mode=mode, join=join,
-            reach_speed_m_s=v, pure=False, key=f"tile-{k}-{time.time_ns()}")] = k
+            reach_speed_m_s=v, samples=report, pure=False,
+            key=f"tile-{k}-{time.time_ns()}")] = k
     from dask.distributed import as_completed
 
     from geo_app.workflows.coverage_steps import _zones
@@ -319,17 +366,22 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     done = {}
     try:
         for n, fut in enumerate(as_completed(futures), start=1):
-            done[futures[fut]] = fut.result()
+            done[futures[fut]], report = fut.result()
+            if report is not None:
+                reports[futures[fut]] = report
             say(0.3 + 0.7 * n / len(futures), f"{n} of {len(futures)} tiles done")
     except Exception:
-        if reports is None:  # a network without streets fails its tiles: say that instead
-            _owned_lonlat(nf, client.gather(report_futures))
+        if len(reports) < len(keys):  # a network without streets fails its tiles: say so
+            _owned_lonlat(nf, client.gather([client.submit(
+                piece_report, pieces[k], grid, k, {}, pure=False) for k in keys]))
         raise
+    for k, fut in report_futures.items():
+        if k not in reports:
+            reports[k] = fut.result()
     del pieces
     started.pieces.clear()  # the workers free the pieces
-    if reports is None:
-        reports = client.gather(report_futures)
-        _owned_lonlat(nf, reports)  # a network without streets is refused as before
+    reports = [reports[k] for k in keys]
+    _owned_lonlat(nf, reports)  # a network without streets is refused as before
     samples.answer(reports)
     for check in checks:  # the datum checks' verdicts, from the pieces' street distances
         check(samples.lookup)
@@ -349,8 +401,9 @@ def gap_runner(client) -> Callable:
 
     def run_gaps(x, y, population, masks, cell_m, crs):
         sx, sy, sp = client.scatter([x, y, population], broadcast=True)
-        return client.gather(client.map(gap_areas, masks, x=sx, y=sy, population=sp,
-                                        cell_m=cell_m, crs=crs, pure=False))
+        futures = client.map(gap_areas, masks, x=sx, y=sy, population=sp, cell_m=cell_m,
+                             crs=crs, pure=False)
+        return lambda: client.gather(futures)
     return run_gaps
 
 
@@ -366,8 +419,9 @@ def one_zone(grid: Grid) -> str | None:
     """The UTM zone of every point of the grid's extent when that is one zone (so also of
     the median node that one process takes it from), else None.
 
-    The extent's rounded corners name it (the zone of a rounded median lies between them),
-    except where Norway's and Svalbard's zones bend (56°–84° N, 0°–42° E), left to the nodes.
+    UTM zones are 6° of longitude from 180° W, north or south of the equator, except where
+    Norway's and Svalbard's zones bend (56°–84° N, 0°–42° E), left to the nodes; an extent
+    touching a zone's edge is left to them too.
     """
     from layers.crs import metric_crs
 
@@ -376,8 +430,10 @@ def one_zone(grid: Grid) -> str | None:
     if (y1 > 56 and x1 > 0 and x0 < 42) or not (-180 <= x0 and x1 <= 180 and -80 <= y0
                                                  and y1 <= 84):
         return None
-    zones = {metric_crs((np.array([x]), np.array([y]))) for x in (x0, x1) for y in (y0, y1)}
-    return zones.pop() if len(zones) == 1 else None
+    lo, hi = (x0 + 180.0) / 6.0, (x1 + 180.0) / 6.0  # zones 6° wide from 180° W
+    if math.floor(lo) != math.floor(hi) or lo == math.floor(lo) or (y0 <= 0 <= y1):
+        return None  # across (or on) a zone's edge or the equator
+    return metric_crs((np.array([(x0 + x1) / 2]), np.array([(y0 + y1) / 2])))
 
 
 def _lonlat(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

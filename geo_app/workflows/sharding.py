@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
@@ -48,10 +50,31 @@ class Shard:
     node_ids: np.ndarray
 
 
-def default_shard_km(reach_m: float) -> float:
-    """Tile side (km) for a reach: four reaches wide, so the halo costs at most about
-    (1 + 2/4)² − 1 ≈ 1.25 times the core's work, and never under 2 km."""
-    return max(2.0, round(4 * reach_m / 1000.0, 1))
+TILES_PER_WORKER = 2  # enough to keep every worker busy while the client sends tiles
+MAX_TILE_SEGMENTS = 2_000_000  # about 2 GB on a worker with the residents of its tile
+
+
+def default_shard_km(reach_m: float, *, extent_km2: float | None = None,
+                     workers: int | None = None, segments: int | None = None) -> float:
+    """Tile side (km) for a reach: at least four reaches wide, so the halo costs at most
+    about (1 + 2/4)² − 1 ≈ 1.25 times the core's work, and never under 2 km.
+
+    With the extent (km²) and the workers known, wider: about :data:`TILES_PER_WORKER`
+    tiles a worker, as few tiles as keep each worker busy (each tile's halo is read and
+    walked twice, so a 100 km city on two workers runs fastest in 2 × 2 tiles), unless a
+    tile would hold more than :data:`MAX_TILE_SEGMENTS` of the network's ``segments``."""
+    side = max(2.0, 4 * reach_m / 1000.0)
+    if extent_km2 and workers:
+        balanced = math.sqrt(extent_km2 / (TILES_PER_WORKER * workers)) * 1.001
+        if segments:
+            balanced = min(balanced, math.sqrt(extent_km2 * MAX_TILE_SEGMENTS / segments))
+        side = max(side, balanced)
+    return math.ceil(side * 10) / 10
+
+
+def workers_of(client) -> int | None:
+    """The worker threads of a Dask client (None: no client)."""
+    return sum(client.nthreads().values()) if client is not None else None
 
 
 def _owners_by_tile(x: np.ndarray, y: np.ndarray, side_m: float, keys: dict) -> np.ndarray:
@@ -240,8 +263,19 @@ def client_for(scheduler: str | None):
                 from None
         if workers is not None and workers < 1:
             raise ParameterError(f"--scheduler {scheduler}: N must be at least 1")
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, host="127.0.0.1")
+        # No dashboard; its bare HTTP routes on a free port, not 8787 (two runs at once).
+        # The workers allocate as one process does: Dask's fixed MALLOC_TRIM_THRESHOLD_
+        # (for long-lived workers) stops glibc's adaptive mmap threshold, so every large
+        # array is mapped afresh, page by page (a third more time at 1M nodes).
+        # No work stealing: a tile walks where its piece was read (stealing moved walks
+        # to the other worker and left the piece's own worker idle, 2-4 s at 1M nodes).
+        import dask
+
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
+                              None, "distributed.scheduler.work-stealing": False}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, host="127.0.0.1",
+                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster)
     if scheduler.startswith(("tcp://", "tls://")):
         return Client(scheduler, timeout="10s")
@@ -278,9 +312,13 @@ def warm_up() -> None:
 
 
 @contextmanager
-def client_starting(scheduler: str | None):
+def client_starting(scheduler: str | None, *, warm: bool = True):
     """:func:`dask_client`, started in the background while this process reads its inputs:
-    yields a function that waits for the client (None without a scheduler)."""
+    yields a function that waits for the client (None without a scheduler).
+
+    ``warm``: the workers import what the tasks need meanwhile (not worth waiting for when
+    the first tasks go out at once). On leaving, a LocalCluster shuts down in the background
+    while this process writes its results (the interpreter waits for it at exit)."""
     from concurrent.futures import ThreadPoolExecutor
 
     if not scheduler:
@@ -290,7 +328,8 @@ def client_starting(scheduler: str | None):
     def start():
         client = client_for(scheduler)
         try:
-            client.run(warm_up)  # the workers import what the tasks need meanwhile
+            if warm:
+                client.run(warm_up)
         except BaseException:
             close(client)
             raise
@@ -301,7 +340,16 @@ def client_starting(scheduler: str | None):
         try:
             yield started.result
         finally:
-            close(started.result() if started.exception() is None else None)
+            if started.exception() is None:
+                threading.Thread(target=_close_quietly, args=(started.result(),),
+                                 name="close-dask").start()
+
+
+def _close_quietly(client) -> None:
+    try:
+        close(client)
+    except Exception as exc:  # noqa: BLE001 (a cluster that will not close must not fail a run)
+        log.warning("closing the Dask client: %s", exc)
 
 
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,

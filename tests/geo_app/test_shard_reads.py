@@ -82,21 +82,20 @@ def test_a_tile_box_owns_each_point_once():
     assert geod.inv(x0, y1, gx0, y1)[2] >= 1000 and geod.inv(x0, y0, x0, gy0)[2] >= 1000
 
 
-def test_datum_shift_found_from_the_workers_pieces(tmp_path, client):
-    """A GCJ-02 facility file declared WGS-84 on a Chongqing grid: both runs warn the same."""
+def _grid_files(tmp_path, lon0: float, lat0: float, *, step: float = 0.0015, n: int = 30,
+                highway: str = "residential") -> None:
+    """A street grid of ``n`` × ``n`` lines from (``lon0``, ``lat0``), 60 clinics on its
+    streets written shifted into GCJ-02 (declared WGS-84), and 500 residents."""
     from layers.coords import wgs84_to_gcj02
-    from layers.datum_check import DatumShiftWarning
 
-    lon0, lat0, step, n = 106.50, 29.50, 0.0015, 30
     lines = [shapely.LineString([(lon0 + j * step, lat0 + i * step) for j in range(n)])
              for i in range(n)] + \
             [shapely.LineString([(lon0 + i * step, lat0 + j * step) for j in range(n)])
              for i in range(n)]
-    gpd.GeoDataFrame({"highway": ["residential"] * len(lines)}, geometry=lines,
+    gpd.GeoDataFrame({"highway": [highway] * len(lines)}, geometry=lines,
                      crs=4326).to_file(tmp_path / "streets.gpkg", driver="GPKG")
     rng = np.random.default_rng(2)
     span = (n - 1) * step
-    # facilities on the streets, written shifted into GCJ-02
     on = rng.integers(0, n, 60)
     flon, flat = lon0 + on * step, lat0 + rng.uniform(0, span, 60)
     glon, glat = wgs84_to_gcj02(flon, flat)
@@ -105,13 +104,58 @@ def test_datum_shift_found_from_the_workers_pieces(tmp_path, client):
                                                                index=False)
     pd.DataFrame({"lon": lon0 + rng.uniform(0, span, 500), "lat": lat0 + rng.uniform(0, span, 500),
                   "population": 10}).to_csv(tmp_path / "demand.csv", index=False)
+
+
+def _shift_warnings(caught) -> list[str]:
+    from layers.datum_check import DatumShiftWarning
+
+    return [str(w.message) for w in caught if w.category is DatumShiftWarning]
+
+
+def test_datum_shift_found_from_the_workers_pieces(tmp_path, client):
+    """A GCJ-02 facility file declared WGS-84 on a Chongqing grid: both runs warn the same
+    (each tile reports its sample distances in the task that walks it)."""
+    from layers.datum_check import DatumShiftWarning
+
+    _grid_files(tmp_path, 106.50, 29.50)
     with pytest.warns(DatumShiftWarning, match="--facilities-datum gcj02") as one:
         _inputs(tmp_path, False)
     shared_inputs = _inputs(tmp_path, True)
     with pytest.warns(DatumShiftWarning, match="--facilities-datum gcj02") as many:
         run(shared_inputs, isochrones="none", shard_by="tiles", shard_km=1.5, client=client)
-    assert [str(w.message) for w in one if w.category is DatumShiftWarning] == \
-        [str(w.message) for w in many if w.category is DatumShiftWarning]
+    assert _shift_warnings(one) == _shift_warnings(many)
+
+
+def test_an_extent_across_utm_zones_waits_for_the_nodes(tmp_path, client):
+    """Streets across 108° E (UTM 48N and 49N, as Chongqing's east is): the pieces report
+    their nodes first, the median node's zone is the one process's, the results and the
+    datum warning are the same."""
+    from layers.datum_check import DatumShiftWarning
+
+    _grid_files(tmp_path, 107.985, 29.50, step=0.001)
+    with pytest.warns(DatumShiftWarning) as one:
+        single = run(_inputs(tmp_path, False), isochrones="category")
+    shared_inputs = _inputs(tmp_path, True)
+    grid = shard_reads.plan_grid(shard_reads.file_bounds(shared_inputs.network), 1.0)
+    assert shard_reads.one_zone(grid) is None  # the path under test
+    with pytest.warns(DatumShiftWarning) as many:
+        shared = run(shared_inputs, isochrones="category", shard_by="tiles", shard_km=1.0,
+                     client=client)
+    assert _shift_warnings(one) == _shift_warnings(many)
+    assert shared.info("metric_crs") == single.info("metric_crs")
+    assert_same(single, shared)
+
+
+def test_a_file_without_walkable_streets_is_refused_as_in_one_process(tmp_path, client):
+    from layers.validate import LayerValidationError
+
+    _grid_files(tmp_path, 106.50, 29.50, highway="motorway")
+    with pytest.raises(LayerValidationError, match="no walkable streets") as one:
+        run(_inputs(tmp_path, False), isochrones="none")
+    with pytest.raises((LayerValidationError, ValueError), match="no walkable streets"):
+        run(_inputs(tmp_path, True), isochrones="none", shard_by="tiles", shard_km=1.5,
+            client=client)
+    assert "streets.gpkg" in str(one.value)
 
 
 def test_shared_reads_need_a_readable_file_and_a_cluster(helsinki_files, cli, tmp_path):
@@ -144,3 +188,27 @@ def test_one_zone_is_the_median_nodes_zone_or_nothing():
                    (30.0, -0.5, 30.5, 0.5),  # across the equator
                    (5.0, 59.5, 6.0, 60.5)):  # Norway's wide zone 32V
         assert one_zone(plan_grid(bounds, 10.0)) is None
+    assert one_zone(plan_grid((102.0, 29.0, 102.5, 29.5), 10.0)) is None  # on 102° E, an edge
+
+
+def test_one_zone_agrees_with_the_nodes_on_random_extents():
+    """Random city-sized extents the world over: where one_zone names a zone, random nodes
+    inside have that median zone; where it names none, the extent touches two zones, the
+    equator or Norway's bend."""
+    from geo_app.workflows.shard_reads import one_zone, plan_grid
+    from layers.crs import metric_crs
+
+    rng = np.random.default_rng(11)
+    named = 0
+    for _ in range(14):
+        x0, y0 = rng.uniform(-179, 178), rng.uniform(-60, 70)
+        w = rng.choice([0.3, 1.5, 4.0])
+        bounds = (x0, y0, x0 + w, y0 + 0.5 * w)
+        zone = one_zone(plan_grid(bounds, 20.0))
+        if zone is None:
+            continue
+        named += 1
+        lon = rng.uniform(bounds[0], bounds[2], 501)
+        lat = rng.uniform(bounds[1], bounds[3], 501)
+        assert zone == metric_crs((lon, lat))
+    assert named >= 5

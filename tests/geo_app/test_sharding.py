@@ -250,3 +250,25 @@ def test_tiles_with_network_edits_equal_the_single_run(helsinki_inputs):
         assert int(sharded.info("shards").split()[0]) > 1
         assert sharded.info("network_edits") == str(len(edits))
         assert_same(single, sharded, polygons=False)
+
+
+def test_default_tiles_give_each_worker_about_two():
+    """Four reaches at least; on a large extent about two tiles a worker (a 101 km square
+    city on two workers: 2 × 2 tiles), never more segments a tile than a worker can hold."""
+    from geo_app.workflows.shard_reads import plan_grid
+    from geo_app.workflows.sharding import MAX_TILE_SEGMENTS, default_shard_km
+
+    assert default_shard_km(900.0) == 3.6
+    assert default_shard_km(300.0) == 2.0
+    assert default_shard_km(900.0, extent_km2=4.0, workers=2) == 3.6  # small: the floor
+    side = default_shard_km(900.0, extent_km2=101.0 ** 2, workers=2, segments=2_000_000)
+    lat = 29.8
+    span_lon = 101_000 / (111_320 * np.cos(np.radians(lat)))
+    grid = plan_grid((106.0, lat - 0.4567, 106.0 + span_lon, lat + 0.4567), side)
+    assert (grid.nx, grid.ny) == (2, 2)
+    for workers in (3, 8, 32):
+        side = default_shard_km(900.0, extent_km2=200.0 ** 2, workers=workers)
+        tiles = (200.0 / side) ** 2
+        assert 1.5 * workers <= tiles <= 2.0 * workers
+    dense = default_shard_km(900.0, extent_km2=100.0 ** 2, workers=2, segments=8_000_000)
+    assert (dense ** 2) * 8_000_000 / 100.0 ** 2 <= MAX_TILE_SEGMENTS * 1.01
