@@ -40,10 +40,11 @@ ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def run_cli(*args, check: bool = False, cwd: str | Path | None = None,
             timeout: float = 900) -> subprocess.CompletedProcess:
-    """``geo-app ARGS`` in a fresh interpreter (as a user runs it); ``check``: fail the test
-    unless it exits 0."""
-    proc = subprocess.run([sys.executable, "-m", "geo_app.cli", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=timeout)
+    """``geo-app ARGS`` in a process of its own (as a user runs it: see
+    :mod:`tests.cli_runner`); ``check``: fail the test unless it exits 0."""
+    from tests.cli_runner import run
+
+    proc = run([str(a) for a in args], cwd=cwd, timeout=timeout)
     if check and proc.returncode != 0:
         pytest.fail(f"geo-app {' '.join(map(str, args))} exited {proc.returncode}:\n"
                     f"{proc.stdout}\n{proc.stderr}")
