@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 PRELOAD = ["geo_app.cli", "geo_app.cli.coverage", "geo_app.workflows.coverage",
@@ -44,7 +45,11 @@ def _child(args: list[str], cwd: str | None, out: str, err: str) -> None:
     sys.argv = [MAIN, *args]
     from geo_app.cli import main
 
-    sys.exit(main(args))
+    code = main(args)
+    for t in threading.enumerate():  # as an interpreter's exit waits for them
+        if t is not threading.main_thread() and not t.daemon:
+            t.join()
+    sys.exit(code)
 
 
 def run(args: list[str], *, cwd=None, timeout: float = 900) -> subprocess.CompletedProcess:
