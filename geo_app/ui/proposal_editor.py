@@ -116,10 +116,9 @@ def metrics(state: dict, summary, lang: str) -> None:
                               state["params"]["objective"]).iloc[0]
     cols = st.columns(4)
     cols[0].metric(t("covered_before", lang), fmt_persons(row["covered_before"]))
+    change = row["newly_covered"] - solver["newly_covered"]  # the edits against the solver
     cols[1].metric(t("newly_covered", lang), fmt_persons(row["newly_covered"]),
-                   delta=fmt_signed(row["newly_covered"] - solver["newly_covered"]),
-                   delta_color="normal"
-                   if row["edited"] else "off")
+                   delta=fmt_signed(change) if row["edited"] and round(change) != 0 else None)
     cols[2].metric(t("share_after", lang), fmt_share(row["share_after"]))
     cols[3].metric(t("n_proposed", lang), fmt_persons(row["sites"]))
 

@@ -156,6 +156,8 @@ def test_siting_page_on_the_sample(app):
     sites = app.dataframe[0].value
     assert len(sites) == 3 and list(sites["序号"]) == [1, 2, 3]
     newly = int(summary["新增覆盖"].split()[0].replace(",", ""))
+    # before any edit the solver's own answer shows no change (no "0" arrow)
+    assert not [m.delta for m in app.metric if m.label == "新增覆盖"][0]
     assert sites["按序边际增益(人)"].sum() == pytest.approx(newly, abs=2)  # rounded each
     assert {"下载方案包(ZIP:GeoPackage + CSV + HTML报告)", "下载报告(HTML)",
             "下载地图(HTML,离线可用)"} <= {b.label for b in app.get("download_button")}
