@@ -356,7 +356,7 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
             demand_rows=rows_d, facility_rows=rows_f, own_facility=own_f[rows_f] == k, crs=crs,
             categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
             steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m, mode=mode, join=join,
-            reach_speed_m_s=v, samples=report, pure=False,
+            reach_speed_m_s=v, samples=report, pure=False, priority=1,
             key=f"tile-{k}-{time.time_ns()}")] = k
     from dask.distributed import as_completed
 
@@ -369,11 +369,14 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
             done[futures[fut]], report = fut.result()
             if report is not None:
                 reports[futures[fut]] = report
+            if futures[fut] not in report_futures:  # its piece is no longer needed
+                pieces.pop(futures[fut], None)
             say(0.3 + 0.7 * n / len(futures), f"{n} of {len(futures)} tiles done")
     except Exception:
         if len(reports) < len(keys):  # a network without streets fails its tiles: say so
-            _owned_lonlat(nf, client.gather([client.submit(
-                piece_report, pieces[k], grid, k, {}, pure=False) for k in keys]))
+            _owned_lonlat(nf, [*reports.values(), *client.gather([client.submit(
+                piece_report, pieces[k], grid, k, {}, pure=False) for k in keys
+                if k not in reports])])
         raise
     for k, fut in report_futures.items():
         if k not in reports:
