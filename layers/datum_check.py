@@ -191,10 +191,10 @@ def street_distances(lon: np.ndarray, lat: np.ndarray, lat0: float, streets: np.
     if not len(lon) or not len(streets):
         return out
     streets = np.asarray(streets, dtype=object)
-    shifted = [(np.asarray(lon, float), np.asarray(lat, float)), gcj02_to_wgs84(lon, lat),
-               bd09_to_wgs84(lon, lat)]
-    x = np.concatenate([s[0] for s in shifted])
-    y = np.concatenate([s[1] for s in shifted])
+    shifted = {"wgs84": (np.asarray(lon, float), np.asarray(lat, float)),
+               "gcj02": gcj02_to_wgs84(lon, lat), "bd09": bd09_to_wgs84(lon, lat)}
+    x = np.concatenate([shifted[name][0] for name in SHIFTS])  # all shifts in one search
+    y = np.concatenate([shifted[name][1] for name in SHIFTS])
     best = np.full(len(x), np.inf)
     todo = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     radius = NEAR_STREET_M

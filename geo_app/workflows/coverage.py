@@ -259,8 +259,12 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
                        partial=dem_partial)
         net = dataclasses.replace(net, nodes=net.nodes.assign(elevation_m=z))
     if by == "tiles":
+        from geo_app.workflows.shard_reads import area_km2
+
+        lon, lat = net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy()
+        extent = area_km2((lon.min(), lat.min(), lon.max(), lat.max())) if len(lon) else 0.0
         side = shard_km or sharding.default_shard_km(
-            reach_m, extent_km2=_extent_km2(net, g.crs), workers=sharding.workers_of(client),
+            reach_m, extent_km2=extent, workers=sharding.workers_of(client),
             segments=len(net.edges))
         plan = sharding.plan_tiles(net, facilities, demand, crs=g.crs, side_km=side)
         note = f"{len(plan)} tiles of {side:g} km"
@@ -282,15 +286,6 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
                                 edits=edits)
     where = "here" if client is None else f"on Dask ({client.scheduler.address})"
     return parts, f"{note}, halo {reach_m + max_snap_m:,.0f} m, run {where}"
-
-
-def _extent_km2(net, crs: str) -> float:
-    """The area (km²) of the box around the network's nodes in ``crs``."""
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(
-        net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy())
-    return float(np.ptp(x) * np.ptp(y)) / 1e6 if len(x) else 0.0
 
 
 def isochrone_mode(value: str | bool) -> str:

@@ -135,8 +135,8 @@ def file_bounds(nf: NetworkFile) -> tuple[float, float, float, float]:
     return _to_degrees(info["total_bounds"], info.get("crs"))
 
 
-def _area_km2(bounds: Sequence[float]) -> float:
-    """The area (km²) of a box of longitude and latitude."""
+def area_km2(bounds: Sequence[float]) -> float:
+    """The area (km²) of a box of longitude and latitude (for the default tile side)."""
     x0, y0, x1, y1 = bounds
     mid = math.cos(math.radians((y0 + y1) / 2))
     return (x1 - x0) * M_PER_DEG_LON * mid * (y1 - y0) * M_PER_DEG_LAT / 1e6
@@ -284,7 +284,7 @@ def start(nf: NetworkFile, client, *, side_km: float | None, longest_s: float,
     reach_m = longest_s * speed_bound(speed_m_s, steps_speed_m_s, dem)
     halo_m = MARGIN * (reach_m + max_snap_m)
     bounds = file_bounds(nf)
-    side = side_km or default_shard_km(reach_m, extent_km2=_area_km2(bounds),
+    side = side_km or default_shard_km(reach_m, extent_km2=area_km2(bounds),
                                        workers=workers_of(client), segments=_features(nf))
     grid = plan_grid(bounds, side)
     pieces = {k: client.submit(read_piece, nf, grown(grid.box(k), halo_m), dem, pure=False,

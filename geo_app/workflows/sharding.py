@@ -271,6 +271,8 @@ def client_for(scheduler: str | None):
         # to the other worker and left the piece's own worker idle, 2-4 s at 1M nodes).
         import dask
 
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # not with --debug
+            logging.getLogger("distributed").setLevel(logging.WARNING)  # no INFO lines
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
                               None, "distributed.scheduler.work-stealing": False}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -212,3 +212,19 @@ def test_one_zone_agrees_with_the_nodes_on_random_extents():
         lat = rng.uniform(bounds[1], bounds[3], 501)
         assert zone == metric_crs((lon, lat))
     assert named >= 5
+
+
+def test_dask_knows_a_piece_weight_and_keeps_walks_where_pieces_are(helsinki_files, client):
+    """A network piece weighs what its tables hold (not 56 bytes), and the LocalCluster
+    neither steals work (a walk would leave its piece's worker) nor trims memory at every
+    free (its workers allocate as one process does)."""
+    import os
+
+    from dask.sizeof import sizeof
+
+    piece = shard_reads.read_piece(shard_reads.NetworkFile(str(helsinki_files / "streets.gpkg")),
+                                   (-180.0, -90.0, 180.0, 90.0))
+    assert sizeof(piece) >= piece.edges.memory_usage(deep=False).sum() > 10_000
+    assert not client.run_on_scheduler(lambda dask_scheduler: "stealing"
+                                       in dask_scheduler.extensions)
+    assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
