@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_scorecard_commands(sub)
 
+    from geo_app.cli.cluster import add_commands as add_cluster_commands
+
+    add_cluster_commands(sub)
+
     p = sub.add_parser("serve", help="start the Streamlit app")
     p.add_argument("--port", type=checks.number(1, 65_535, integer=True), default=8501)
     p.set_defaults(func=base.cmd_serve)

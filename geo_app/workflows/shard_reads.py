@@ -107,15 +107,21 @@ class Grid:
 
 def plan_grid(bounds: Sequence[float], side_km: float) -> Grid:
     """Boxes about ``side_km`` on a side covering ``bounds`` (lon/lat min and max)."""
-    x0, y0, x1, y1 = (float(b) for b in bounds)
+    y0, y1 = float(bounds[1]), float(bounds[3])
     dlat = 1000.0 * side_km / M_PER_DEG_LAT
     dlon = 1000.0 * side_km / (M_PER_DEG_LON * math.cos(math.radians((y0 + y1) / 2)))
-    # as many boxes as that side needs, stretched to fit the bounds (equal work, no slivers),
-    # a hair wider so that the largest coordinate falls inside
-    nx = max(1, math.ceil((x1 - x0) / dlon - 1e-9))
-    ny = max(1, math.ceil((y1 - y0) / dlat - 1e-9))
-    pad = 1e-9 * max(1.0, abs(x1), abs(y1))
-    return Grid(x0, y0, (x1 - x0 + pad) / nx or dlon, (y1 - y0 + pad) / ny or dlat, nx, ny)
+    return fit_grid(bounds, dlon, dlat)
+
+
+def fit_grid(bounds: Sequence[float], dx: float, dy: float) -> Grid:
+    """Boxes about ``dx`` × ``dy`` covering ``bounds`` (x/y min and max, any units): as many
+    as that size needs, stretched to fit the bounds (equal work, no slivers), a hair wider
+    so that the largest coordinate falls inside."""
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    nx = max(1, math.ceil((x1 - x0) / dx - 1e-9))
+    ny = max(1, math.ceil((y1 - y0) / dy - 1e-9))
+    pad = 1e-9 * max(1.0, abs(x0), abs(y0), abs(x1), abs(y1))
+    return Grid(x0, y0, (x1 - x0 + pad) / nx, (y1 - y0 + pad) / ny, nx, ny)
 
 
 def grown(box: tuple[float, float, float, float], metres: float) -> tuple:

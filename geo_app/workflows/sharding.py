@@ -30,7 +30,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from analysis.grids import square_bins, square_polygons
 from geo_app.errors import ParameterError
 from geo_app.workflows.coverage_steps import Part, local_part, to_metres
 
@@ -77,32 +76,30 @@ def workers_of(client) -> int | None:
     return sum(client.nthreads().values()) if client is not None else None
 
 
-def _owners_by_tile(x: np.ndarray, y: np.ndarray, side_m: float, keys: dict) -> np.ndarray:
-    cells, inv = square_bins(x, y, side_m)
-    ids = np.array([keys.setdefault((int(i), int(j)), len(keys)) for i, j in cells])
-    return ids[inv] if len(inv) else np.zeros(0, np.int64)
-
-
 def plan_tiles(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, crs: str,
                side_km: float) -> list[Shard]:
-    """Square tiles of ``side_km`` in ``crs`` holding residents, facilities or street nodes;
-    each thing is owned by the tile it lies in."""
+    """Tiles about ``side_km`` on a side in ``crs``, fitted to the extent of the residents,
+    facilities and street nodes (as many as that side needs, stretched to fit), those that
+    hold any; each thing is owned by the tile it lies in."""
+    from geo_app.workflows.shard_reads import fit_grid
+
     if not (np.isfinite(side_km) and side_km > 0):
         raise ParameterError(f"--shard-km must be a positive number of kilometres, got {side_km}")
-    side = 1000.0 * side_km
-    keys: dict = {}
-    own_d = _owners_by_tile(*to_metres(demand, crs), side, keys)
-    own_f = _owners_by_tile(*to_metres(facilities, crs), side, keys) if len(facilities) else \
-        np.zeros(0, np.int64)
     nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.nodes["lon"], net.nodes["lat"]),
                              crs=4326)
-    own_n = _owners_by_tile(*to_metres(nodes, crs), side, keys)
-    ij = np.array(list(keys), dtype=np.int64).reshape(-1, 2)
-    squares = gpd.GeoSeries(square_polygons(ij, side), crs=crs).to_crs(4326).to_numpy()
+    xy = [to_metres(layer, crs) for layer in (demand, facilities, nodes)]
+    x, y = np.concatenate([a for a, _ in xy]), np.concatenate([b for _, b in xy])
+    if not len(x):
+        return []
+    grid = fit_grid((x.min(), y.min(), x.max(), y.max()), 1000.0 * side_km, 1000.0 * side_km)
+    used, owner = np.unique(grid.owner(x, y), return_inverse=True)
+    own_d, own_f, own_n = np.split(owner, np.cumsum([len(a) for a, _ in xy])[:-1])
+    boxes = np.array([grid.box(k) for k in used]).reshape(-1, 4)
+    squares = gpd.GeoSeries(shapely.box(*boxes.T), crs=crs).to_crs(4326).to_numpy()
     node_ids = net.nodes["node_id"].to_numpy(np.int64)
-    return [Shard(f"tile {i},{j}", squares[k], np.flatnonzero(own_d == k),
-                  np.flatnonzero(own_f == k), node_ids[own_n == k])
-            for k, (i, j) in enumerate(ij)]
+    return [Shard(f"tile {k % grid.nx},{k // grid.nx}", squares[n], np.flatnonzero(own_d == n),
+                  np.flatnonzero(own_f == n), node_ids[own_n == n])
+            for n, k in enumerate(used)]
 
 
 def plan_zones(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
@@ -246,10 +243,11 @@ def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
                       own_node=own_node, join=join)
 
 
-def client_for(scheduler: str | None):
+def client_for(scheduler: str | None, *, port: int = 0):
     """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
-    (one thread each; N defaults to the cores), ``tcp://HOST:PORT`` joins a running
-    scheduler; ``None``: no client (shards run one after another here)."""
+    (one thread each; N defaults to the cores; its scheduler on loopback at ``port``, 0: a
+    free one), ``tcp://HOST:PORT`` joins a running scheduler; ``None``: no client (shards
+    run one after another here)."""
     if scheduler is None:
         return None
     from dask.distributed import Client, LocalCluster
@@ -273,10 +271,13 @@ def client_for(scheduler: str | None):
 
         if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # not with --debug
             logging.getLogger("distributed").setLevel(logging.WARNING)  # no INFO lines
+            # a cluster that fails to start is reported by the error that follows
+            logging.getLogger("distributed.deploy.spec").setLevel(logging.ERROR)
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
                               None, "distributed.scheduler.work-stealing": False}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, host="127.0.0.1",
+                                   scheduler_port=port,
                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster)
     if scheduler.startswith(("tcp://", "tls://")):

@@ -273,3 +273,71 @@ def test_default_tiles_give_each_worker_about_two():
         assert 1.5 * workers <= tiles <= 2.0 * workers
     dense = default_shard_km(900.0, extent_km2=100.0 ** 2, workers=2, segments=8_000_000)
     assert (dense ** 2) * 8_000_000 / 100.0 ** 2 <= MAX_TILE_SEGMENTS * 1.01
+
+
+def test_tiles_fit_the_extent(helsinki_inputs):
+    """Tiles are fitted to the extent, not to the CRS origin: a side of half the extent's
+    width and height gives 2 × 2 tiles (origin-aligned squares would need up to 3 × 3); each
+    resident, facility and node is in exactly one tile, and that tile covers it."""
+    import shapely
+
+    from geo_app.workflows.sharding import plan_tiles
+    from layers.crs import metric_crs
+
+    inputs = helsinki_inputs
+    net, fac, dem = inputs.network, inputs.facilities, inputs.demand
+    crs = metric_crs((net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy()))
+    pts = gpd.GeoSeries(gpd.points_from_xy(net.nodes["lon"], net.nodes["lat"]), crs=4326)
+    every = pd.concat([dem.geometry, fac.geometry, pts], ignore_index=True).to_crs(crs)
+    x0, y0, x1, y1 = every.total_bounds
+    side_km = max(x1 - x0, y1 - y0) / 2 / 1000 * 1.001
+    plan = plan_tiles(net, fac, dem, crs=crs, side_km=side_km)
+    assert len(plan) == 4
+    for rows, layer in ((lambda s: s.demand_rows, dem), (lambda s: s.facility_rows, fac)):
+        got = np.sort(np.concatenate([rows(s) for s in plan]))
+        assert np.array_equal(got, np.arange(len(layer)))
+        for s in plan:
+            assert shapely.dwithin(s.core, layer.geometry.values[rows(s)], 1e-7).all()
+    nodes = np.sort(np.concatenate([s.node_ids for s in plan]))
+    assert np.array_equal(nodes, np.sort(net.nodes["node_id"].to_numpy()))
+
+
+def test_cluster_command_serves_several_runs(districts_case, tmp_path, cli):
+    """`geo-app cluster` keeps a LocalCluster (the --scheduler local settings) running: two
+    runs join it by its address and equal the single run; Ctrl+C stops it cleanly; a port in
+    use is refused in one line."""
+    import signal
+    import socket
+
+    proc = subprocess.Popen([sys.executable, "-m", "geo_app.cli", "cluster", "--workers", "2",
+                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("scheduler tcp://127.0.0.1:") and "with 2 workers" in first, \
+            first + proc.stderr.read()
+        address = first.split()[1]
+        cli("coverage", *_args(districts_case, tmp_path / "single.gpkg"))
+        for k in range(2):
+            r = cli("coverage", *_args(districts_case, tmp_path / f"dask{k}.gpkg"),
+                    "--scheduler", address, "--shard-km", 1.5)
+            assert f"run on Dask ({address})" in r.stdout
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0 and "cluster stopped" in out, out + err
+    assert "Traceback" not in err and "distributed" not in err, err
+    single = gpd.read_file(tmp_path / "single.gpkg", layer="demand")
+    for k in range(2):
+        sharded = gpd.read_file(tmp_path / f"dask{k}.gpkg", layer="demand")
+        for col in [c for c in single.columns if c.startswith("t_")]:
+            np.testing.assert_allclose(sharded[col].astype(float), single[col].astype(float),
+                                       atol=1e-6, equal_nan=True)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = cli.run("cluster", "--workers", 1, "--port", busy.getsockname()[1])
+    assert r.returncode == 2 and "is in use" in r.stderr and "--port" in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
