@@ -18,7 +18,8 @@ facilities and residents as CSV), in the same run and each in its own process:
   category (coverage only: it is compared with OURS ``--isochrones none`` on the pbf);
 - **sharded**: one process, then ``--scheduler local:2`` (tiles on a 2-worker Dask
   LocalCluster), back to back, with the ``t_<category>`` columns compared (1e-6 s) and the
-  summaries (exactly); the speed-up is one process / sharded;
+  summaries (exactly); the speed-up is one process / sharded; ``--shard-cluster warm``
+  joins one LocalCluster started beforehand instead (its start-up not counted);
 - **readers**: ``.osm.pbf`` → walk graph with DuckDB (ours), pyrosm (our previous
   reader), pyosmium and quackosm, and the centre-lines → walk graph
   (``benchmarks/pbf_readers.py``).
@@ -36,6 +37,7 @@ the log-log slope of time against nodes over the sizes run.
     python benchmarks/bench_end_to_end.py --sizes 360k --parts ours plain
     python benchmarks/bench_end_to_end.py --sizes 1m --parts readers
     python benchmarks/bench_end_to_end.py --sizes 1m --parts sharded       # ~3 min
+    python benchmarks/bench_end_to_end.py --sizes 1m --parts sharded --shard-cluster warm
     python benchmarks/bench_end_to_end.py --sizes 100k 360k 1m --parts ours plain \
         --modes none category --plain-sizes 100k 360k       # growth exponents, ~20 min
 
@@ -299,23 +301,42 @@ def run_case(case: Case, args, modes: list[str], how: str, out_dir: Path) -> Non
 def run_sharded(case: Case, args, go, common: list[str], out_dir: Path, how: str) -> None:
     """One process, then ``--scheduler local:N`` (tiles on a LocalCluster), back to back
     (``--shard-repeats`` pairs), same inputs and mode; the outputs' ``t_<category>`` must
-    agree within 1e-6 s and the summaries exactly."""
+    agree within 1e-6 s and the summaries exactly.
+
+    ``--shard-cluster warm``: the LocalCluster (the CLI's own settings) is started here once,
+    its workers import what the tasks need, and every sharded run joins it by its address,
+    as a planner who keeps a cluster running for several runs does; ``cold``: each run
+    starts its own (``--scheduler local:N``, the cluster's start-up counted)."""
     mode, n = args.shard_mode, args.shard_workers
     extra = ["--shard-km", str(args.shard_km)] if args.shard_km else []
     extra += ["--shard-inputs", args.shard_inputs]
     ext = args.shard_out
-    for k in range(args.shard_repeats):
-        single, sharded = out_dir / f"single_{case.name}.{ext}", out_dir / f"dask_{case.name}.{ext}"
-        go(f"single:{k}", f"OURS one process (isochrones {mode}) [pair {k + 1}]",
-           [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
-            "--out", str(single), *mode_args(mode, how)])
-        go(f"sharded:{k}", f"OURS --scheduler local:{n} (isochrones {mode}) [pair {k + 1}]",
-           [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
-            "--out", str(sharded), *mode_args(mode, how), "--scheduler", f"local:{n}", *extra])
-        a, b = case.runs[f"single:{k}"], case.runs[f"sharded:{k}"]
-        if a.ok and b.ok:
-            case.sharded.append(same_results(single, sharded))
-            log(f"    equality: {case.sharded[-1]}")
+    client, where = None, f"local:{n}"
+    if args.shard_cluster == "warm":
+        from geo_app.workflows.sharding import client_for, close, warm_up
+
+        client = client_for(f"local:{n}")
+        client.run(warm_up)
+        where = client.scheduler.address
+    try:
+        for k in range(args.shard_repeats):
+            single = out_dir / f"single_{case.name}.{ext}"
+            sharded = out_dir / f"dask_{case.name}.{ext}"
+            go(f"single:{k}", f"OURS one process (isochrones {mode}) [pair {k + 1}]",
+               [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
+                "--out", str(single), *mode_args(mode, how)])
+            label = (f"OURS --scheduler local:{n}" if client is None else
+                     f"OURS --scheduler {where} (a warm {n}-worker LocalCluster)")
+            go(f"sharded:{k}", f"{label} (isochrones {mode}) [pair {k + 1}]",
+               [*geo_app_cmd(), "coverage", "--network", str(case.files.gpkg), *common,
+                "--out", str(sharded), *mode_args(mode, how), "--scheduler", where, *extra])
+            a, b = case.runs[f"single:{k}"], case.runs[f"sharded:{k}"]
+            if a.ok and b.ok:
+                case.sharded.append(same_results(single, sharded))
+                log(f"    equality: {case.sharded[-1]}")
+    finally:
+        if client is not None:
+            close(client)
 
 
 def same_results(single: Path, sharded: Path) -> str:
@@ -443,7 +464,7 @@ def effective(case: Case, key: str) -> float | None:
     return None if r is None else effective_run(r)
 
 
-def report_summary(cases: list[Case], modes: list[str]) -> None:
+def report_summary(cases: list[Case], modes: list[str], args) -> None:
     log()
     log("## Growth with size (fitted exponent: time ∝ nodes^k over the sizes run)")
     log()
@@ -476,7 +497,8 @@ def report_summary(cases: list[Case], modes: list[str]) -> None:
              for k, same in enumerate(one.sharded)] if one else []
     for a, b, same in pairs:
         up = a.seconds / b.seconds
-        log(f"| 1M sharded on a 2-worker LocalCluster ≥ 1.6x one process, identical | "
+        log(f"| 1M sharded on a {'warm ' if args.shard_cluster == 'warm' else ''}"
+            f"2-worker LocalCluster ≥ 1.6x one process, identical | "
             f"{up:.2f}x ({a.seconds:.1f} s / {b.seconds:.1f} s; load {a.load}, {b.load}); "
             f"{same} | {'MET' if up >= 1.6 and same.startswith('IDENTICAL') else 'MISSED'} |")
     if not pairs:
@@ -539,6 +561,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="sharded part: who reads the network (the CLI's --shard-inputs)")
     ap.add_argument("--shard-out", choices=("gpkg", "parquet"), default="gpkg",
                     help="sharded part: the output format of both runs")
+    ap.add_argument("--shard-cluster", choices=("cold", "warm"), default="cold",
+                    help="sharded part: each run starts its LocalCluster (cold), or all join "
+                         "one started here beforehand (warm)")
     ap.add_argument("--shard-repeats", type=int, default=1,
                     help="sharded part: pairs of (one process, sharded) runs, back to back")
     ap.add_argument("--per-category", type=int, default=300)
@@ -575,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         case.runs_residents = residents
         run_case(case, args, modes, how, out_dir)
         cases.append(case)
-    report_summary(cases, modes)
+    report_summary(cases, modes, args)
     shutil.rmtree(out_dir, ignore_errors=True)
     failed = [f"{c.name} {k}: {r.status}" for c in cases for k, r in c.runs.items() if not r.ok]
     log()
