@@ -393,12 +393,13 @@ def gaps_here(x, y, population, masks, cell_m: float, crs: str) -> Callable[[], 
 
 def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame, str]]) -> dict:
     """Label each demand point with the zone (district, township…) it falls in."""
+    from analysis.zones import zone_names
+
     out = {}
     for kind, (gdf, name_col) in zones.items():
-        joined = gpd.sjoin(demand[["geometry"]], gdf[[name_col, "geometry"]], how="left",
-                           predicate="within")
-        joined = joined[~joined.index.duplicated(keep="first")]
-        out[kind] = joined[name_col].reindex(demand.index).fillna("(outside)").to_numpy(object)
+        gdf = gdf if gdf.crs == demand.crs else gdf.to_crs(demand.crs)
+        out[kind] = zone_names(demand.geometry.values, gdf.geometry.values,
+                               gdf[name_col].astype(object).fillna("(outside)"), "(outside)")
     return out
 
 

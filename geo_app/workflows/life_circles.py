@@ -103,11 +103,10 @@ def unit_groups(units: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame | None,
     if boundaries is None:
         return np.full(len(units), -1), np.array([], dtype=object)
     names = boundaries[name].astype(str).to_numpy(object)
-    joined = gpd.sjoin(units[["geometry"]].reset_index(drop=True),
-                       boundaries[["geometry"]].to_crs(4326).reset_index(drop=True),
-                       how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    return joined["index_right"].fillna(-1).to_numpy(np.int64), names
+    from analysis.zones import zone_of
+
+    return zone_of(units.geometry.values,
+                   boundaries.geometry.to_crs(4326).values), names
 
 
 def majority(labels: np.ndarray, circle: np.ndarray, pop: np.ndarray, k: int) -> np.ndarray:

@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from analysis.zones import zone_names
 from geo_app.errors import ParameterError
 from geo_app.workflows.coverage_steps import Part, local_part, to_metres
 
@@ -106,13 +107,10 @@ def plan_zones(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
                zones: gpd.GeoDataFrame, name_column: str) -> list[Shard]:
     """One shard per zone (district, township) holding residents; residents, facilities and
     nodes outside every such zone form one more shard, "(outside)"."""
+    names = zones[name_column].astype(object).fillna("(outside)").astype(str)
+
     def owner(points: gpd.GeoDataFrame) -> np.ndarray:
-        if not len(points):
-            return np.zeros(0, dtype=object)
-        j = gpd.sjoin(points[["geometry"]], zones[[name_column, "geometry"]], how="left",
-                      predicate="within")
-        j = j[~j.index.duplicated(keep="first")]
-        return j[name_column].reindex(points.index).fillna("(outside)").astype(str).to_numpy()
+        return zone_names(points.geometry.values, zones.geometry.values, names, "(outside)")
 
     own_d = owner(demand.reset_index(drop=True))
     own_f = owner(facilities.reset_index(drop=True))
@@ -432,11 +430,9 @@ def site_by_zone(net, demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, ex
     say = progress or (lambda f, m: None)
     reach = minutes * 60.0 * max(reach_speed_m_s, speed_m_s)
 
-    def owner(points: gpd.GeoDataFrame) -> np.ndarray:
-        j = gpd.sjoin(points[["geometry"]].reset_index(drop=True),
-                      zones[[name_column, "geometry"]], how="left", predicate="within")
-        j = j[~j.index.duplicated(keep="first")]
-        return j[name_column].astype(str).reindex(range(len(points))).to_numpy()
+    def owner(points: gpd.GeoDataFrame) -> np.ndarray:  # outside every zone: no quota's
+        return zone_names(points.geometry.values, zones.geometry.values,
+                          zones[name_column].astype(str), None)
 
     own_d, own_c = owner(demand), owner(candidates)
     layers = Layers.of(net, existing if existing is not None else demand.iloc[:0], demand, crs)

@@ -186,9 +186,10 @@ def district_groups(candidates: gpd.GeoDataFrame, districts: gpd.GeoDataFrame,
     unknown = sorted(set(key) - set(districts[col].astype(str)))
     if unknown:
         raise ValueError(f"unknown district(s) in the quota table: {', '.join(unknown)}")
-    joined = gpd.sjoin(candidates[["geometry"]], districts[[col, "geometry"]], how="left",
-                       predicate="within")
-    joined = joined[~joined.index.duplicated()][col].reindex(candidates.index).astype(str)
+    from analysis.zones import zone_names
+
+    joined = zone_names(candidates.geometry.values,
+                        districts.geometry.values, districts[col].astype(str), None)
     names = list(key) + ["(other)"]
     lookup = {k: i for i, k in enumerate(key)}
     groups = np.array([lookup.get(v, len(key)) for v in joined], dtype=np.int64)

@@ -77,15 +77,10 @@ def zone_of_points(points: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, name: str)
     """The zone each point falls in ("" outside every zone or without a position)."""
     if not len(points):
         return np.zeros(0, dtype=object)
-    pts = points[["geometry"]].to_crs(4326).reset_index(drop=True)
-    ok = ~(pts.geometry.isna() | pts.geometry.is_empty)
-    out = np.full(len(pts), "", dtype=object)
-    if ok.any():
-        j = gpd.sjoin(pts[ok], zones[[name, "geometry"]].to_crs(4326), how="left",
-                      predicate="within")
-        j = j[~j.index.duplicated(keep="first")]
-        out[j.index.to_numpy()] = j[name].fillna("").astype(str).to_numpy(object)
-    return out
+    from analysis.zones import zone_names
+
+    return zone_names(points.geometry.to_crs(4326).values, zones.geometry.to_crs(4326).values,
+                      zones[name].astype(object).fillna("").astype(str), "")
 
 
 def _candidates(spec, zones, name: str, by_district: bool) -> pd.Series:
