@@ -313,7 +313,7 @@ def run_sharded(case: Case, args, go, common: list[str], out_dir: Path, how: str
     ext = args.shard_out
     client, where = None, f"local:{n}"
     if args.shard_cluster == "warm":
-        from geo_app.workflows.sharding import client_for, close, warm_up
+        from geo_app.workflows.dask_cluster import client_for, close, warm_up
 
         client = client_for(f"local:{n}")
         client.run(warm_up)

@@ -24,7 +24,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     """Start the cluster as ``--scheduler local:N`` does (the same settings), let its workers
     import what the tasks need, print its address and wait until stopped (Ctrl+C or SIGTERM);
     then shut it down."""
-    from geo_app.workflows.sharding import client_for, close, warm_up
+    from geo_app.workflows.dask_cluster import client_for, close, warm_up
 
     n = "" if args.workers is None else f":{int(args.workers)}"
     port = int(args.port)

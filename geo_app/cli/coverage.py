@@ -123,18 +123,19 @@ def add_commands(sub) -> None:
     q.set_defaults(func=cmd_batch_coverage)
 
 
-def _run(args: argparse.Namespace, say):
+def _run(args: argparse.Namespace, say, client):
+    """Read the inputs and run the coverage; ``client`` waits for the Dask client that
+    :func:`~geo_app.workflows.dask_cluster.client_starting` began (before this process
+    imported the rest, so that its workers start meanwhile)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from geo_app.workflows import coverage as workflow
-    from geo_app.workflows.sharding import client_starting
 
     say(0.0, "reading inputs")
     edits = edits_of(args)
     sharded = bool(args.scheduler or args.shard_km or args.by)
     by_tiles = _read_by_tiles(args, edits)
-    with client_starting(args.scheduler, warm=not by_tiles) as client, \
-            ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(1) as pool:
         # the cluster starts (and, reading by tiles, its workers read the network) while
         # this process reads the facilities and residents
         tiles = pool.submit(_start_tiles, args, client) if by_tiles else None
@@ -235,8 +236,7 @@ def category_map_of(args: argparse.Namespace) -> dict | None:
 
 
 def _check_out(out: str) -> None:
-    from geo_app.io.export import output_kind
-    from geo_app.io.files import check_output
+    from geo_app.io.files import check_output, output_kind
 
     if output_kind(out) == "gpkg":  # refuse an unknown format or a non-file before any work
         check_output(out, (".gpkg",))
@@ -246,8 +246,7 @@ def _check_out(out: str) -> None:
 
 def cmd_coverage(args: argparse.Namespace) -> int:
     from geo_app.cli.progress import progress_bar
-    from geo_app.io.export import write_layers
-    from geo_app.workflows.coverage import result_layers, summary_text
+    from geo_app.workflows.dask_cluster import client_starting
 
     _check_out(args.out)
     if args.compare_profiles and (args.scheduler or args.shard_km or args.by):
@@ -264,7 +263,11 @@ def cmd_coverage(args: argparse.Namespace) -> int:
             raise ParameterError("--profiles-report needs --compare-profiles")
         check_output(report, (".html", ".htm", ".pdf"))
     with progress_bar("coverage") as say:
-        inputs, result = _run(args, say)
+        with client_starting(args.scheduler) as client:  # its workers start before imports
+            inputs, result = _run(args, say, client)
+        from geo_app.io.export import write_layers
+        from geo_app.workflows.coverage import result_layers, summary_text
+
         layers = result_layers(result)
         if args.compare_profiles:
             layers["profiles"] = _profiles(args, inputs, say)
@@ -315,13 +318,16 @@ def _profiles(args: argparse.Namespace, inputs, say):
 
 def cmd_batch_coverage(args: argparse.Namespace) -> int:
     from geo_app.cli.progress import progress_bar
-    from geo_app.io.export import csv_bytes, write_layers
-    from geo_app.io.files import write_atomic
-    from geo_app.workflows.coverage import result_layers, zone_table
+    from geo_app.workflows.dask_cluster import client_starting
 
     _check_out(args.out)
     with progress_bar(f"coverage by {args.by}") as say:
-        _, result = _run(args, say)
+        with client_starting(args.scheduler) as client:
+            _, result = _run(args, say, client)
+        from geo_app.io.export import csv_bytes, write_layers
+        from geo_app.io.files import write_atomic
+        from geo_app.workflows.coverage import result_layers, zone_table
+
         say(0.95, "writing")
         layers = result_layers(result)
         table = zone_table(result, args.by)

@@ -189,7 +189,8 @@ def _site_by_district(args, net, graph, demand, existing, candidates, say, info)
 
     from geo_app.errors import InputError
     from geo_app.io.export import write_gpkg_layers
-    from geo_app.workflows.sharding import dask_client, site_by_zone
+    from geo_app.workflows.dask_cluster import dask_client
+    from geo_app.workflows.sharding import site_by_zone
     from geo_app.workflows.siting import (
         evaluation_result,
         prepare,

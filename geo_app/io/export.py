@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo_app.io.files import replace_atomically
+from geo_app.io.files import output_kind, replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -30,27 +30,6 @@ def write_gpkg_layers(layers: Mapping[str, pd.DataFrame], path: str | Path) -> P
     out = replace_atomically(path, write, ".gpkg")
     log.info("wrote %s (layers: %s)", out, ", ".join(layers))
     return out
-
-
-OUTPUT_KINDS = {".gpkg": "GeoPackage", ".parquet": "GeoParquet"}
-
-
-def output_kind(path: str | Path) -> str:
-    """"gpkg" or "parquet" for an output path: a ``.gpkg`` file, a ``.parquet`` file, or a
-    folder (an existing one, or a path ending in ``/``) that receives one GeoParquet file per
-    layer. Anything else raises :class:`~geo_app.errors.OutputError`."""
-    from geo_app.errors import OutputError
-
-    text = str(path)
-    p = Path(path)
-    if text.endswith(("/", "\\")) or p.is_dir():
-        return "parquet"
-    suffix = p.suffix.lower()
-    if suffix not in OUTPUT_KINDS:
-        raise OutputError(f"{path}: the extension decides the format; use .gpkg (GeoPackage), "
-                          ".parquet (GeoParquet) or a folder ending in / (one GeoParquet file "
-                          "per layer)")
-    return suffix.lstrip(".")
 
 
 def parquet_paths(layers, path: str | Path) -> dict[str, Path]:

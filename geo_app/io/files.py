@@ -161,3 +161,22 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+OUTPUT_KINDS = {".gpkg": "GeoPackage", ".parquet": "GeoParquet"}
+
+
+def output_kind(path: str | Path) -> str:
+    """"gpkg" or "parquet" for an output path: a ``.gpkg`` file, a ``.parquet`` file, or a
+    folder (an existing one, or a path ending in ``/``) that receives one GeoParquet file per
+    layer. Anything else raises :class:`~geo_app.errors.OutputError`."""
+    text = str(path)
+    p = Path(path)
+    if text.endswith(("/", "\\")) or p.is_dir():
+        return "parquet"
+    suffix = p.suffix.lower()
+    if suffix not in OUTPUT_KINDS:
+        raise OutputError(f"{path}: the extension decides the format; use .gpkg (GeoPackage), "
+                          ".parquet (GeoParquet) or a folder ending in / (one GeoParquet file "
+                          "per layer)")
+    return suffix.lstrip(".")

@@ -259,12 +259,13 @@ def _sharded(net, g: WalkGraph, facilities, demand, by: str, shard_km, client, z
                        partial=dem_partial)
         net = dataclasses.replace(net, nodes=net.nodes.assign(elevation_m=z))
     if by == "tiles":
+        from geo_app.workflows.dask_cluster import workers_of
         from geo_app.workflows.shard_reads import area_km2
 
         lon, lat = net.nodes["lon"].to_numpy(), net.nodes["lat"].to_numpy()
         extent = area_km2((lon.min(), lat.min(), lon.max(), lat.max())) if len(lon) else 0.0
         side = shard_km or sharding.default_shard_km(
-            reach_m, extent_km2=extent, workers=sharding.workers_of(client),
+            reach_m, extent_km2=extent, workers=workers_of(client),
             segments=len(net.edges))
         plan = sharding.plan_tiles(net, facilities, demand, crs=g.crs, side_km=side)
         note = f"{len(plan)} tiles of {side:g} km"

@@ -285,7 +285,8 @@ def start(nf: NetworkFile, client, *, side_km: float | None, longest_s: float,
           dem: str | None = None) -> Started:
     """Start reading the network's tiles on the workers (tiles over the file's extent, the
     halo for walks of ``longest_s``), so that the client reads the residents meanwhile."""
-    from geo_app.workflows.sharding import default_shard_km, workers_of
+    from geo_app.workflows.dask_cluster import workers_of
+    from geo_app.workflows.sharding import default_shard_km
 
     reach_m = longest_s * speed_bound(speed_m_s, steps_speed_m_s, dem)
     halo_m = MARGIN * (reach_m + max_snap_m)

@@ -20,10 +20,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -70,11 +68,6 @@ def default_shard_km(reach_m: float, *, extent_km2: float | None = None,
             balanced = min(balanced, math.sqrt(extent_km2 * MAX_TILE_SEGMENTS / segments))
         side = max(side, balanced)
     return math.ceil(side * 10) / 10
-
-
-def workers_of(client) -> int | None:
-    """The worker threads of a Dask client (None: no client)."""
-    return sum(client.nthreads().values()) if client is not None else None
 
 
 def plan_tiles(net, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *, crs: str,
@@ -239,118 +232,6 @@ def run_shard(inputs: dict, *, crs: str, categories: Sequence[str],
                       mode=mode, facility_rows=inputs["facility_rows"],
                       demand_rows=inputs["demand_rows"], own_facility=inputs["own_facility"],
                       own_node=own_node, join=join)
-
-
-def client_for(scheduler: str | None, *, port: int = 0):
-    """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
-    (one thread each; N defaults to the cores; its scheduler on loopback at ``port``, 0: a
-    free one), ``tcp://HOST:PORT`` joins a running scheduler; ``None``: no client (shards
-    run one after another here)."""
-    if scheduler is None:
-        return None
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler == "local" or scheduler.startswith("local:"):
-        n = scheduler.partition(":")[2]
-        try:
-            workers = int(n) if n else None
-        except ValueError:
-            raise ParameterError(f"--scheduler {scheduler}: write local:N with N workers") \
-                from None
-        if workers is not None and workers < 1:
-            raise ParameterError(f"--scheduler {scheduler}: N must be at least 1")
-        # No dashboard; its bare HTTP routes on a free port, not 8787 (two runs at once).
-        # The workers allocate as one process does: Dask's fixed MALLOC_TRIM_THRESHOLD_
-        # (for long-lived workers) stops glibc's adaptive mmap threshold, so every large
-        # array is mapped afresh, page by page (a third more time at 1M nodes).
-        # No work stealing: a tile walks where its piece was read (stealing moved walks
-        # to the other worker and left the piece's own worker idle, 2-4 s at 1M nodes).
-        import dask
-
-        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # not with --debug
-            logging.getLogger("distributed").setLevel(logging.WARNING)  # no INFO lines
-            # a cluster that fails to start is reported by the error that follows
-            logging.getLogger("distributed.deploy.spec").setLevel(logging.ERROR)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
-                              None, "distributed.scheduler.work-stealing": False}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1",
-                                   scheduler_port=port,
-                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-        return Client(cluster)
-    if scheduler.startswith(("tcp://", "tls://")):
-        return Client(scheduler, timeout="10s")
-    raise ParameterError(f"--scheduler {scheduler}: expected local, local:N or tcp://HOST:PORT")
-
-
-@contextmanager
-def dask_client(scheduler: str | None):
-    """:func:`client_for` as a context: the client (and a LocalCluster it started) is closed
-    on leaving; ``None`` without a scheduler."""
-    client = client_for(scheduler) if scheduler else None
-    try:
-        yield client
-    finally:
-        close(client)
-
-
-def close(client) -> None:
-    """Close a Dask client and the LocalCluster it started (nothing for ``None``)."""
-    if client is not None:
-        cluster = getattr(client, "cluster", None)
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def warm_up() -> None:
-    """Import the modules a coverage task runs (on a worker, before its first task)."""
-    import geo_app.workflows.coverage_steps  # noqa: F401
-    import geo_app.workflows.graphs  # noqa: F401
-    import geo_app.workflows.shard_reads  # noqa: F401
-    import layers.network  # noqa: F401
-    import layers.userfile  # noqa: F401
-
-
-@contextmanager
-def client_starting(scheduler: str | None, *, warm: bool = True):
-    """:func:`dask_client`, started in the background while this process reads its inputs:
-    yields a function that waits for the client (None without a scheduler).
-
-    ``warm``: the workers import what the tasks need meanwhile (not worth waiting for when
-    the first tasks go out at once). On leaving, a LocalCluster shuts down in the background
-    while this process writes its results (the interpreter waits for it at exit)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    if not scheduler:
-        yield lambda: None
-        return
-
-    def start():
-        client = client_for(scheduler)
-        try:
-            if warm:
-                client.run(warm_up)
-        except BaseException:
-            close(client)
-            raise
-        return client
-
-    with ThreadPoolExecutor(1) as pool:
-        started = pool.submit(start)
-        try:
-            yield started.result
-        finally:
-            if started.exception() is None:
-                threading.Thread(target=_close_quietly, args=(started.result(),),
-                                 name="close-dask").start()
-
-
-def _close_quietly(client) -> None:
-    try:
-        close(client)
-    except Exception as exc:  # noqa: BLE001 (a cluster that will not close must not fail a run)
-        log.warning("closing the Dask client: %s", exc)
 
 
 def run_shards(shards: Sequence[Shard], layers: Layers, *, client=None, reach_m: float,

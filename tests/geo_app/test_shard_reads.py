@@ -34,7 +34,7 @@ def helsinki_files(helsinki_inputs, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client():
-    from geo_app.workflows.sharding import client_for
+    from geo_app.workflows.dask_cluster import client_for
 
     c = client_for("local:2")
     yield c

@@ -72,7 +72,7 @@ def test_tiles_with_slopes_equal_the_single_run(helsinki_inputs, tmp_path):
 
 
 def test_local_cluster_equals_the_single_run(helsinki_inputs):
-    from geo_app.workflows.sharding import client_for
+    from geo_app.workflows.dask_cluster import client_for
 
     single = run(helsinki_inputs)
     client = client_for("local:2")
