@@ -170,6 +170,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise
             print(f"geo-app: error: {inputs.hint(args, str(exc))}", file=sys.stderr)
             return 2
+        except KeyboardInterrupt:  # Ctrl+C: one line, not a traceback
+            if args.debug:
+                raise
+            print("geo-app: interrupted", file=sys.stderr)
+            return 130
         except Exception as exc:  # an unforeseen failure still gets one readable line
             if args.debug:
                 raise

@@ -56,6 +56,7 @@ def client_for(scheduler: str | None, *, port: int = 0):
                               None, "distributed.scheduler.work-stealing": False}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, host="127.0.0.1",
+                                   preload=[__name__],  # dask_setup: workers ignore Ctrl+C
                                    scheduler_port=port,
                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster)
@@ -82,6 +83,17 @@ def close(client) -> None:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def dask_setup(worker) -> None:
+    """Run by Dask in each worker of a LocalCluster started here, as it starts: Ctrl+C in a
+    terminal reaches every process of the command, and each worker would die printing a
+    KeyboardInterrupt traceback; the command closes its cluster itself, so they ignore it
+    (and the tasks it cancels then are not reported as warnings)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.getLogger("distributed.worker.state_machine").setLevel(logging.ERROR)
 
 
 def warm_up() -> None:

@@ -55,3 +55,18 @@ def test_parameters_are_range_checked_before_any_work(args, message, cli):
     """Out-of-range values are refused by the parser (exit 2, no traceback, nothing read)."""
     r = cli.run(*args, "--out", "never.gpkg")
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_ctrl_c_is_one_line_not_a_traceback(monkeypatch, capsys):
+    """An interrupted command says so in one line and exits 130 (a traceback with --debug)."""
+    from geo_app.cli import base, main
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(base, "cmd_layers", interrupted)
+    assert main(["layers"]) == 130
+    err = capsys.readouterr().err
+    assert err == "geo-app: interrupted\n"
+    with pytest.raises(KeyboardInterrupt):
+        main(["--debug", "layers"])
