@@ -12,7 +12,10 @@ def progress_bar(what: str) -> Iterator[Callable[[float, str], None]]:
     """Yield ``say(fraction, step)``: the bar moves to ``fraction`` (0–1) showing ``step``."""
     from tqdm import tqdm
 
-    bar = tqdm(total=100, desc=what, file=sys.stderr, disable=None, leave=False,
+    class Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: a LocalCluster may then fork its workers
+
+    bar = Bar(total=100, desc=what, file=sys.stderr, disable=None, leave=False,
                bar_format="{desc}: {percentage:3.0f}%|{bar:30}| {elapsed}")
     shown = 0
 

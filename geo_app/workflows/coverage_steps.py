@@ -68,24 +68,30 @@ class Part:
     max_speed_m_s: float = 0.0
 
 
-def to_metres(gdf: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """x, y (metres in ``crs``) of a WGS-84 point layer."""
+def to_metres(points: gpd.GeoDataFrame | tuple, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """x, y (metres in ``crs``) of a WGS-84 point layer, or of its (lon, lat) arrays."""
     from pyproj import Transformer
 
-    pts = gdf.geometry.values
-    t = Transformer.from_crs(4326, crs, always_xy=True)
-    x, y = t.transform(shapely.get_x(pts), shapely.get_y(pts))
+    if isinstance(points, tuple):
+        lon, lat = points
+    else:
+        pts = points.geometry.values
+        lon, lat = shapely.get_x(pts), shapely.get_y(pts)
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
     return np.asarray(x), np.asarray(y)
 
 
-def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame, *,
-               categories: Sequence[str], limits_s: Mapping[str, float], speed_m_s: float,
-               max_snap_m: float, mode: str, facility_rows: np.ndarray | None = None,
-               demand_rows: np.ndarray | None = None, own_facility: np.ndarray | None = None,
+def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame,
+               demand: gpd.GeoDataFrame | tuple, *, categories: Sequence[str],
+               limits_s: Mapping[str, float], speed_m_s: float, max_snap_m: float, mode: str,
+               facility_rows: np.ndarray | None = None, demand_rows: np.ndarray | None = None,
+               own_facility: np.ndarray | None = None,
                own_node: np.ndarray | None = None, hub_category: str = HUB_CATEGORY,
                join: str = "node", progress: Progress | None = None) -> Part:
     """Walking times of ``demand`` to each category of ``facilities`` on ``g``, with what the
     assembly needs: life-circle hubs, reached street pieces and facility isochrones.
+    ``demand``: the residents' point layer, or its (lon, lat) arrays (all that is used; a
+    sharded run sends these, cheaper to send than points).
 
     ``facilities`` may include facilities of neighbouring pieces (they still serve these
     residents); ``own_facility`` marks the ones this piece reports, ``own_node`` the graph
@@ -95,7 +101,8 @@ def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFr
     nearest node.
     """
     say = progress or (lambda f, m: None)
-    nf, nd = len(facilities), len(demand)
+    dx, dy = to_metres(demand, g.crs)
+    nf, nd = len(facilities), len(dx)
     facility_rows = np.arange(nf) if facility_rows is None else np.asarray(facility_rows)
     demand_rows = np.arange(nd) if demand_rows is None else np.asarray(demand_rows)
     own_facility = np.ones(nf, bool) if own_facility is None else np.asarray(own_facility, bool)
@@ -103,7 +110,6 @@ def local_part(g: WalkGraph, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFr
 
     say(0.0, "joining facilities and residents to the network")
     fx, fy = to_metres(facilities, g.crs) if nf else (np.zeros(0), np.zeros(0))
-    dx, dy = to_metres(demand, g.crs)
     joined = join_points(g, [(fx, fy), (dx, dy)], how=join, speed_m_s=speed_m_s,
                          max_dist_m=max_snap_m)
     g, (fsnap, dsnap) = joined.graph, joined.points

@@ -8,8 +8,11 @@ a command can start its workers before it imports the rest.
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 import threading
+import warnings
 from contextlib import contextmanager
 
 from geo_app.errors import ParameterError
@@ -25,13 +28,14 @@ def workers_of(client) -> int | None:
 def client_for(scheduler: str | None, *, port: int = 0):
     """A Dask client: ``local`` or ``local:N`` starts a LocalCluster of N worker processes
     (one thread each; N defaults to the cores; its scheduler on loopback at ``port``, 0: a
-    free one), ``tcp://HOST:PORT`` joins a running scheduler; ``None``: no client (shards
-    run one after another here)."""
+    free one; forked from this process when :func:`fork_safe`, else spawned),
+    ``tcp://HOST:PORT`` joins a running scheduler; ``None``: no client (shards run one
+    after another here)."""
     if scheduler is None:
         return None
     from dask.distributed import Client, LocalCluster
 
-    if scheduler == "local" or scheduler.startswith("local:"):
+    if _is_local(scheduler):
         n = scheduler.partition(":")[2]
         try:
             workers = int(n) if n else None
@@ -52,17 +56,45 @@ def client_for(scheduler: str | None, *, port: int = 0):
             logging.getLogger("distributed").setLevel(logging.WARNING)  # no INFO lines
             # a cluster that fails to start is reported by the error that follows
             logging.getLogger("distributed.deploy.spec").setLevel(logging.ERROR)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_":
-                              None, "distributed.scheduler.work-stealing": False}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, host="127.0.0.1",
-                                   preload=[__name__],  # dask_setup: workers ignore Ctrl+C
-                                   scheduler_port=port,
-                                   scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+        settings = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                    "distributed.scheduler.work-stealing": False}
+        fork = fork_safe()
+        if fork:  # workers forked from here, with the modules the tasks need: ~0.1 s for
+            warm_up()  # two, against ~1 s each to start a Python and import them
+            settings["distributed.worker.multiprocessing-method"] = "fork"
+            gc.collect()
+            gc.freeze()  # their collector leaves the copied objects (and pages) alone
+        try:
+            with dask.config.set(settings), warnings.catch_warnings():
+                # Python 3.12+ warns of forking with threads: only Dask's are running, while
+                # this one waits (a worker the nanny restarts later is spawned, as usual)
+                warnings.filterwarnings("ignore", r".*use of fork\(\) may lead to deadlocks",
+                                        DeprecationWarning)
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                       processes=True, dashboard_address=None,
+                                       host="127.0.0.1", scheduler_port=port,
+                                       preload=[__name__],  # dask_setup: ignore Ctrl+C
+                                       scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+        finally:
+            if fork:
+                gc.unfreeze()
         return Client(cluster)
     if scheduler.startswith(("tcp://", "tls://")):
         return Client(scheduler, timeout="10s")
     raise ParameterError(f"--scheduler {scheduler}: expected local, local:N or tcp://HOST:PORT")
+
+
+def fork_safe() -> bool:
+    """Whether a LocalCluster started now may fork its workers from this process: on Linux,
+    from the main thread of a process with no other thread (a command-line run). A fork
+    copies only the thread that forks; a lock another thread held then would stay held in
+    the worker (a library reading a file, an import), so otherwise they are spawned."""
+    return (sys.platform.startswith("linux") and threading.active_count() == 1
+            and threading.current_thread() is threading.main_thread())
+
+
+def _is_local(scheduler: str) -> bool:
+    return scheduler == "local" or scheduler.startswith("local:")
 
 
 @contextmanager
@@ -109,7 +141,8 @@ def warm_up() -> None:
 def client_starting(scheduler: str | None):
     """:func:`dask_client`, started in the background while this process imports the rest
     and reads its inputs: yields a function that waits for the client (None without a
-    scheduler), whose workers have imported what the tasks need.
+    scheduler), whose workers have imported what the tasks need. A LocalCluster that may
+    fork its workers (see :func:`fork_safe`) starts at once instead: about 0.1 s.
 
     On leaving, a LocalCluster shuts down in the background while this process writes its
     results (the interpreter waits for it at exit)."""
@@ -117,6 +150,13 @@ def client_starting(scheduler: str | None):
 
     if not scheduler:
         yield lambda: None
+        return
+    if _is_local(scheduler) and fork_safe():  # started here and now: forking is quick
+        client = client_for(scheduler)
+        try:
+            yield lambda: client
+        finally:
+            threading.Thread(target=_close_quietly, args=(client,), name="close-dask").start()
         return
     # Dask is imported here, not in the thread: this process imports modules that import
     # Dask meanwhile, and a package imported from two threads at once can fail ("KeyError:

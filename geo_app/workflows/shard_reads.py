@@ -221,7 +221,7 @@ def piece_report(net, grid: Grid, k: int, samples: dict) -> dict:
     return {"lon": lon[own], "lat": lat[own], "segments": own_edges, "distances": found}
 
 
-def run_piece(net, demand: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, grid: Grid,
+def run_piece(net, demand: tuple, facilities: gpd.GeoDataFrame, *, grid: Grid,
               k: int, demand_rows: np.ndarray, facility_rows: np.ndarray,
               own_facility: np.ndarray, crs: str, categories: Sequence[str], limits_s: dict,
               speed_m_s: float, steps_speed_m_s: float, max_snap_m: float, mode: str,
@@ -358,7 +358,7 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
         near = _within(f_lon, f_lat, grown(grid.box(k), MARGIN * reach_m))
         rows_f = np.flatnonzero(near | (own_f == k))
         futures[client.submit(
-            walk_tile, pieces[k], demand.iloc[rows_d].reset_index(drop=True),
+            walk_tile, pieces[k], (d_lon[rows_d], d_lat[rows_d]),
             facilities.iloc[rows_f].reset_index(drop=True), grid=grid, k=k,
             demand_rows=rows_d, facility_rows=rows_f, own_facility=own_f[rows_f] == k, crs=crs,
             categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,

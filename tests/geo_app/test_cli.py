@@ -70,3 +70,18 @@ def test_ctrl_c_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert err == "geo-app: interrupted\n"
     with pytest.raises(KeyboardInterrupt):
         main(["--debug", "layers"])
+
+
+def test_the_progress_bar_starts_no_thread():
+    """tqdm's monitor thread would keep a sharded run from forking its workers (a
+    LocalCluster forks them only from a process with no other thread)."""
+    import subprocess
+    import sys
+
+    code = ("import threading\nfrom geo_app.cli.progress import progress_bar\n"
+            "with progress_bar('coverage') as say:\n    say(0.5, 'half')\n"
+            "    print(threading.active_count())\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["1"]

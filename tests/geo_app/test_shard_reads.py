@@ -3,6 +3,10 @@ result as one process reading it whole, the same datum warnings, and clear refus
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -228,3 +232,53 @@ def test_dask_knows_a_piece_weight_and_keeps_walks_where_pieces_are(helsinki_fil
     assert not client.run_on_scheduler(lambda dask_scheduler: "stealing"
                                        in dask_scheduler.extensions)
     assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
+
+
+FORKED = """
+import gc, json, os, signal, sys, threading
+from geo_app.workflows.dask_cluster import client_for, close
+
+if sys.argv[1] == "thread":  # another thread running: the workers must be spawned
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()
+client = client_for("local:2")
+try:
+    def cmdline():
+        with open("/proc/self/cmdline", "rb") as f:
+            return f.read()
+    mine = cmdline()
+    def look():
+        import sys
+        return {"spawned": cmdline() != mine,  # a spawned worker runs python -c spawn_main
+                "imported": "geo_app.workflows.coverage_steps" in sys.modules,
+                "sigint_ignored": signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+                "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+    seen = list(client.run(look).values())
+    stealing = client.run_on_scheduler(lambda dask_scheduler: "stealing"
+                                       in dask_scheduler.extensions)
+    print(json.dumps({"workers": seen, "stealing": stealing,
+                      "frozen": gc.get_freeze_count()}))
+finally:
+    close(client)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forking is for Linux only")
+@pytest.mark.parametrize("case", ["alone", "thread"])
+def test_a_command_forks_its_workers_and_a_threaded_process_spawns_them(case):
+    """A command-line process (one thread) forks its LocalCluster's workers, which start
+    with the task modules already imported (~0.1 s against ~1 s each to start Python and
+    import them); a process with other threads spawns them, as a lock another thread holds
+    would stay held in a forked worker. Either way: the same settings, Ctrl+C ignored by
+    the workers, and nothing of the fork left in the parent (its objects unfrozen)."""
+    proc = subprocess.run([sys.executable, "-c", FORKED, case], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(seen["workers"]) == 2
+    for worker in seen["workers"]:
+        assert worker["spawned"] == (case == "thread")
+        assert worker["sigint_ignored"] and worker["trim"] is None
+        if case == "alone":
+            assert worker["imported"]
+    assert not seen["stealing"] and seen["frozen"] == 0
