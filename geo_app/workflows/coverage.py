@@ -188,11 +188,10 @@ def run_coverage(net: StreetNetwork, facilities: gpd.GeoDataFrame, demand: gpd.G
                                  categories=categories, limits_s=limits_s, speed_m_s=speed_m_s,
                                  steps_speed_m_s=steps_speed_m_s, max_snap_m=max_snap_m,
                                  mode=mode, join=join, dem=dem, checks=checks,
-                                 started=tiles_started, zones=zones,
+                                 started=tiles_started, zones=zones, gap_cell_m=gap_cell_m,
                                  progress=lambda f, m: say(0.1 + 0.6 * f, m))
         parts, shard_note = shared.parts, shared.note
-        assembly = {"zone_labels": shared.zone_labels,
-                    "gap_runner": shard_reads.gap_runner(client)}
+        assembly = {"zone_labels": shared.zone_labels, "gaps_found": shared.gaps_found}
         crs, n_nodes, n_edges = shared.crs, shared.n_nodes, shared.n_segments
     elif shard_by is None and shard_km is None:
         parts = [local_part(g, facilities, demand, categories=categories, limits_s=limits_s,

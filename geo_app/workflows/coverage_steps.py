@@ -209,15 +209,14 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
              zones: Mapping[str, tuple[gpd.GeoDataFrame, str]], mode: str, gap_cell_m: float,
              max_snap_m: float, hub_category: str = HUB_CATEGORY,
              progress: Progress | None = None, zone_labels: dict | None = None,
-             gap_runner: Callable | None = None) -> Assembled:
+             gaps_found: Callable[[], list] | None = None) -> Assembled:
     """Put the parts together: the demand table in input order, summaries by zone, gap
     areas, service areas, isochrones, facilities with their joins and life circles.
 
     ``zone_labels``: each resident's zone per zone kind, when already found (a sharded run
-    finds them while its tiles walk); ``gap_runner(x, y, population, masks, cell_m, crs)``
-    starts :func:`gap_areas` of each mask and returns a function that gives them (default:
-    here, one after another when asked; a sharded run spreads them over its workers while
-    the client assembles the rest)."""
+    finds them while its tiles walk); ``gaps_found()``: the :func:`gap_areas` of each
+    category, then of the basket, when already under way (a sharded run starts them on its
+    workers as its tiles finish); by default they are found here."""
     say = progress or (lambda f, m: None)
     nd, nf = len(demand), len(facilities)
     order = np.concatenate([p.demand_rows for p in parts])
@@ -234,10 +233,10 @@ def assemble(parts: Sequence[Part], facilities: gpd.GeoDataFrame, demand: gpd.Ge
     within = _stack(parts, nf, "facility_rows", lambda p: p.categories_within)
     pop = demand["population"].to_numpy(float)
     gap_cats = [*categories, "basket"]
-    masks = [~(frame["basket_covered"] if cat == "basket" else frame[f"cov_{cat}"]).to_numpy()
-             for cat in gap_cats]
     dx, dy = to_metres(demand, crs)
-    gaps_found = (gap_runner or gaps_here)(dx, dy, pop, masks, gap_cell_m, crs)  # under way
+    if gaps_found is None:
+        masks = [~frame[col].to_numpy(bool) for col in uncovered_columns(categories)]
+        gaps_found = gaps_here(dx, dy, pop, masks, gap_cell_m, crs)
     warnings: list[GeoAppWarning] = []
     _warn_joins(warnings, facilities, f_on, frame["on_network"].to_numpy(bool), pop, categories,
                 max_snap_m)
@@ -395,6 +394,12 @@ def gap_areas(unc: np.ndarray, x: np.ndarray, y: np.ndarray, population: np.ndar
 
 def gaps_here(x, y, population, masks, cell_m: float, crs: str) -> Callable[[], list]:
     return lambda: [gap_areas(m, x, y, population, cell_m, crs) for m in masks]
+
+
+def uncovered_columns(categories: Sequence[str]) -> list[str]:
+    """The coverage columns whose residents not covered make the gap areas: each category's,
+    then the basket's."""
+    return [*(f"cov_{c}" for c in categories), "basket_covered"]
 
 
 def _zones(demand: gpd.GeoDataFrame, zones: Mapping[str, tuple[gpd.GeoDataFrame, str]]) -> dict:

@@ -266,6 +266,7 @@ class SharedRun:
     n_segments: int
     note: str
     zone_labels: dict | None = None  # each resident's zone per kind, found while tiles walk
+    gaps_found: Callable | None = None  # the gap areas, under way on the workers
 
 
 @dataclass
@@ -304,7 +305,8 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
         side_km: float | None, categories: Sequence[str], limits_s: dict, speed_m_s: float,
         steps_speed_m_s: float, max_snap_m: float, mode: str, join: str,
         dem: str | None = None, checks: Sequence[Callable] = (), started: Started | None = None,
-        progress: Callable | None = None, zones: Mapping | None = None) -> SharedRun:
+        progress: Callable | None = None, zones: Mapping | None = None,
+        gap_cell_m: float | None = None) -> SharedRun:
     """Coverage parts of every tile, each read and walked on a worker of ``client``
     (``started``: the reads :func:`start` began, for the same file and a halo at least as
     long as these thresholds need).
@@ -313,6 +315,8 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     :func:`geo_app.workflows.input_checks.check_points`), each called twice with a function
     ``distances(lon, lat, lat0)``: first to learn its sample points (no verdict yet), then,
     once the pieces are read, with their street distances from the workers' pieces.
+    ``gap_cell_m``: the gap areas' cell; they are then found on the workers as soon as the
+    last tile is walked (see :func:`start_gaps`).
     """
     from layers.crs import metric_crs
 
@@ -369,6 +373,9 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
 
     from geo_app.workflows.coverage_steps import _zones
 
+    gaps_found = None if gap_cell_m is None else start_gaps(
+        client, list(futures), (d_lon, d_lat), demand["population"].to_numpy(float),
+        categories, gap_cell_m, crs)
     zone_labels = _zones(demand, zones or {})  # the client's part while the tiles walk
     done = {}
     try:
@@ -401,20 +408,42 @@ def run(nf: NetworkFile, facilities: gpd.GeoDataFrame, demand: gpd.GeoDataFrame,
     note = (f"{len(futures)} tiles of {side:g} km (read by the workers from {Path(nf.path).name}),"
             f" halo {halo_m:,.0f} m, run on Dask ({client.scheduler.address})")
     return SharedRun(parts, crs, sum(len(r["lon"]) for r in reports),
-                     sum(r["segments"] for r in reports), note, zone_labels)
+                     sum(r["segments"] for r in reports), note, zone_labels, gaps_found)
 
 
-def gap_runner(client) -> Callable:
-    """A ``gap_runner`` for :func:`~geo_app.workflows.coverage_steps.assemble` that finds
-    each category's gap areas on the workers (the residents' coordinates sent once)."""
+def start_gaps(client, tiles: list, lonlat: tuple, population: np.ndarray,
+               categories: Sequence[str], cell_m: float, crs: str) -> Callable[[], list]:
+    """Find the gap areas of each category, then of the basket, on the workers as soon as
+    the ``tiles`` (futures of :func:`walk_tile`) are walked, without the parts' round trip
+    through this process: returns a function that gives them (as
+    :func:`~geo_app.workflows.coverage_steps.gaps_here` does)."""
+    from geo_app.workflows.coverage_steps import to_metres, uncovered_columns
+
+    x, y = to_metres(lonlat, crs)
+    sx, sy, sp = client.scatter([x, y, population], broadcast=True)
+    columns = uncovered_columns(categories)
+    masks = [client.submit(_uncovered, tile, columns, pure=False) for tile in tiles]
+    futures = [client.submit(_tile_gaps, j, *masks, x=sx, y=sy, population=sp, cell_m=cell_m,
+                             crs=crs, pure=False) for j in range(len(columns))]
+    return lambda: client.gather(futures)
+
+
+def _uncovered(walked: tuple, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """A walked tile's residents (whole-layer rows) and, for each column, those it does not
+    cover (runs on a worker)."""
+    part = walked[0]
+    return part.demand_rows, ~np.stack([part.frame[c].to_numpy(bool) for c in columns])
+
+
+def _tile_gaps(j: int, *tiles: tuple, x: np.ndarray, y: np.ndarray, population: np.ndarray,
+               cell_m: float, crs: str):
+    """The gap areas of column ``j`` of :func:`_uncovered`, over every tile (on a worker)."""
     from geo_app.workflows.coverage_steps import gap_areas
 
-    def run_gaps(x, y, population, masks, cell_m, crs):
-        sx, sy, sp = client.scatter([x, y, population], broadcast=True)
-        futures = client.map(gap_areas, masks, x=sx, y=sy, population=sp, cell_m=cell_m,
-                             crs=crs, pure=False)
-        return lambda: client.gather(futures)
-    return run_gaps
+    unc = np.zeros(len(x), bool)
+    for rows, masks in tiles:
+        unc[rows] = masks[j]
+    return gap_areas(unc, x, y, population, cell_m, crs)
 
 
 def _owned_lonlat(nf: NetworkFile, reports: list[dict]) -> tuple[np.ndarray, np.ndarray]:
