@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_browser import page_link, wait_for_map
+from tests.browser.test_walkthrough import _settle as settle
 
 pytestmark = pytest.mark.browser
 playwright = pytest.importorskip("playwright.sync_api")
@@ -21,9 +22,10 @@ def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, 
     page.get_by_role("button", name="进行覆盖分析").click()  # the landing panel's step 2
     minutes = page.get_by_label("统一步行时间门槛(分钟,留空则按设施分级)")
     minutes.wait_for(timeout=30_000)
+    settle(page)  # typed while the page still runs, the value was lost once in the suite
     minutes.fill("10")
     minutes.press("Enter")
-    page.wait_for_timeout(1_000)
+    settle(page)
     page.get_by_role("button", name="运行分析").click()
     wait_for_map(page, "居民点 · 可达设施类别数", 120_000)
 
