@@ -16,7 +16,7 @@ def progress_bar(what: str) -> Iterator[Callable[[float, str], None]]:
         monitor_interval = 0  # no monitor thread: a LocalCluster may then fork its workers
 
     bar = Bar(total=100, desc=what, file=sys.stderr, disable=None, leave=False,
-               bar_format="{desc}: {percentage:3.0f}%|{bar:30}| {elapsed}")
+              bar_format="{desc}: {percentage:3.0f}%|{bar:30}| {elapsed}")
     shown = 0
 
     def say(fraction: float, step: str) -> None:

@@ -190,12 +190,12 @@ def tables(state: dict, summary, ev, lang: str) -> None:
             why = zero_gain_reason(run, proposal, int(sites["candidate"].iloc[i]))
             table.loc[i, t("why_zero", lang)] = t(why.reason, lang).format(
                 persons=fmt_persons(why.persons), minutes=f"{run.threshold_s / 60:g}")
-    columns = {t(c, lang): st.column_config.NumberColumn(format="localized")
+    numbers = {t(c, lang): st.column_config.NumberColumn(format="localized")
                for c in ("gain", "gain_alone", "unique_gain", "overlap", "snap_m")}
-    if zero:  # wide enough for the whole reason (a cell cuts its text at the column's width)
-        why = t("why_zero", lang)
-        columns[why] = st.column_config.TextColumn(width=text_px(table[why]))
-    st.dataframe(table, width="stretch", hide_index=True, column_config=columns)
+    st.dataframe(table, width="stretch", hide_index=True, column_config=numbers)
+    why = t("why_zero", lang)
+    for i in zero:  # whole, under the table: a cell cuts a long reason at the table's edge
+        st.caption(f"{why} · {table[t('name', lang)].iloc[i]}: {table[why].iloc[i]}")
     tiles = current_tiles()  # a key, never the select box's label
     cols = st.columns(3)
     cols[0].download_button(t("download_sites_geojson", lang), key="site_geojson",
@@ -212,16 +212,6 @@ def tables(state: dict, summary, ev, lang: str) -> None:
                                 data=lambda: map_png(full_map_html(state, tiles, lang),
                                                      title=t("siting", lang), lang=lang))
     report_buttons(state, tiles, lang)
-
-
-def text_px(values) -> int:
-    """A table column's width (px) that shows the longest of ``values`` whole: wide (Chinese)
-    characters take twice the room of Latin ones."""
-    import unicodedata
-
-    longest = max((sum(15 if unicodedata.east_asian_width(c) in "WF" else 8 for c in str(v))
-                   for v in values), default=0)
-    return int(min(max(longest + 24, 100), 1000))
 
 
 def report_buttons(state: dict, tiles: str, lang: str) -> None:
