@@ -25,7 +25,7 @@ def main() -> None:
     st.set_page_config(page_title="重庆15分钟生活圈 · Chongqing life circles", layout="wide")
 
     from geo_app.labels import LANGS, t
-    from geo_app.ui.state import chinese_widgets, keep_widgets
+    from geo_app.ui.state import chinese_widgets, keep_widgets, run_finished
 
     keep_widgets()  # widget values kept across pages, reruns and a language switch
     lang = st.sidebar.radio("语言 / Language", LANGS, horizontal=True, key="lang",
@@ -45,3 +45,4 @@ def main() -> None:
         st.header(t(page, lang))
     module, function = PAGES[page]
     getattr(import_module(f"geo_app.ui.{module}"), function)()
+    run_finished()  # a run cut short (a click while it drew) has its values set again

@@ -4,10 +4,15 @@ Streamlit forgets a widget's value at the end of a run that did not draw it (ano
 shown), and a select box or radio sends back the *label* of its choice, which no longer matches
 its options once the language changed. :func:`keep_widgets` runs at the top of every run
 (``app.py``): it copies every keyed value widget's value (read with the previous run's options,
-so a key, never a label) into a per-session store, puts back the values of widgets the last run
-did not draw, and on a language switch sets every value again so each widget is redrawn in the
-new language with its choice kept. Buttons, uploads, table editors and map components are never
-written (Streamlit refuses that).
+so a key, never a label) into a per-session store, and sets again the value of every kept widget
+the browser does not show (it sent no value for it, or sent one though the last run did not draw
+the widget: it drops that when it has caught up), so that the value reaches the browser in
+whichever run draws the widget. Streamlit pushes a value only in a run that sets it: a value put
+back in a run that did not draw its widget was otherwise drawn blank. After a run cut short (a
+click on another page while one was drawing) and after a language switch every value is set
+again: the browser may have dropped what it sent, and a choice's label changes with the
+language. Buttons, uploads, table editors and map components are never written (Streamlit
+refuses that).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from geo_app.labels import t
 
 STORE = "_kept_widgets"  # key -> the widget's last value, for widgets not drawn in a run
 LAST_LANG = "_kept_lang"
-RELABEL = "_kept_relabel"  # kept widgets not drawn since the language switched
+RUNNING = "_kept_running"  # True from the top of a run to its end (see run_finished)
+DRAWN = "_kept_drawn"  # keys of the widgets the last finished run drew
 # the value kinds of widgets whose value may be set: selects, radios, number and text inputs,
 # checkboxes, sliders (buttons are "trigger_value", uploads "file_uploader_state_value")
 SETTABLE = {"string_value", "double_value", "int_value", "bool_value", "string_array_value",
@@ -54,27 +60,46 @@ def value_widgets() -> dict[str, str]:
 
 
 def sent_back() -> set[str]:
-    """User keys of the widgets whose values the browser sent with this run: those it shows
-    (a value the app set on a widget not shown counts for nothing)."""
+    """User keys of the widgets whose values the browser sent with this run: those it shows.
+    At the top of a run the widget store holds just those (Streamlit empties it before taking
+    the browser's values); nothing is drawn yet (empty if Streamlit's bookkeeping is not
+    readable: then every kept value is set again, which shows the same values)."""
     try:
         from streamlit.runtime.state import get_session_state
-        from streamlit.runtime.state.session_state import Value
 
         state = get_session_state()._state
         ids = state._key_id_mapper.id_key_mapping
         sent = state._new_widget_state.states
     except (AttributeError, ImportError, RuntimeError):
         return set()
-    return {key for wid, key in ids.items()
-            if wid in sent and not isinstance(sent[wid], Value)}
+    return {key for wid, key in ids.items() if wid in sent}
+
+
+def drawn() -> set[str]:
+    """User keys of the widgets drawn so far in this run (empty if Streamlit's bookkeeping is not
+    readable: then every kept value is set again in every run)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        from streamlit.runtime.state import get_session_state
+
+        ctx = get_script_run_ctx()
+        ids = ctx.shared.widget_ids_this_run if hasattr(ctx, "shared") else ctx.widget_ids_this_run
+        wids = set(ids.snapshot() if hasattr(ids, "snapshot") else ids)
+        keys = get_session_state()._state._key_id_mapper.id_key_mapping
+    except (AttributeError, ImportError, RuntimeError, TypeError):
+        return set()
+    return {keys[wid] for wid in wids if wid in keys}
 
 
 def keep_widgets() -> None:
-    """Keep every value widget's value for the session (call first in every run)."""
+    """Keep every value widget's value for the session (call first in every run, before
+    anything draws a widget)."""
     ss = st.session_state
     store = ss.setdefault(STORE, {})
-    values, kinds = {}, value_widgets()
-    for key in kinds:
+    # what the browser sent of a widget the last run did not draw, it drops when it catches up
+    shown = sent_back() & ss.get(DRAWN, set())
+    values = {}
+    for key in value_widgets():
         try:
             value = ss[key]
         except KeyError:  # a widget not drawn in the last run: Streamlit dropped its value
@@ -82,22 +107,24 @@ def keep_widgets() -> None:
         if _plain(value):
             values[key] = value
     store.update(values)
-    present = set(values)
+    for key in set(store) - set(values) - shown:  # set by a page while its widget was away
+        value = ss.get(key, store[key])
+        if _plain(value):
+            store[key] = value
     lang = ss.get("lang", "zh")
-    switched = ss.get(LAST_LANG, lang) != lang
-    ss[LAST_LANG] = lang
-    # after a language switch every kept widget is set again until it is drawn in the new
-    # language (a select or radio sends back its label, and a new label makes a new widget
-    # that ignores the old one's value), on whichever page it comes back
-    pending = set(store) - {"lang"} if switched else ss.get(RELABEL, set()) - sent_back()
-    ss[RELABEL] = pending
+    every = ss.get(LAST_LANG, lang) != lang or ss.get(RUNNING, False)  # switched, or cut short
+    ss[LAST_LANG], ss[RUNNING] = lang, True
     for key, value in store.items():
-        if key == "lang":
-            continue
-        if key in pending or switched:
-            ss[key] = value  # a set value reaches the browser; an old one does not
-        elif key not in present and key not in ss:
-            ss[key] = value  # back after a page switch (pages' own settings meanwhile win)
+        # a set value reaches the browser when its widget is drawn; one the browser sent is
+        # what it shows
+        if key != "lang" and (every or key not in shown):
+            ss[key] = value
+
+
+def run_finished() -> None:
+    """Call last in a run: the next run then trusts the values the browser sends."""
+    st.session_state[RUNNING] = False
+    st.session_state[DRAWN] = drawn()
 
 
 def forget(*keys: str) -> None:

@@ -50,6 +50,41 @@ def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, 
     assert page.external == []
 
 
+def test_a_value_survives_another_page_s_reruns_and_quick_switches(offline_page, app_url):
+    """The threshold set on 覆盖分析 is shown again after 选址 has rerun (a value put back while
+    its widget was away was drawn blank) and after clicking 选址 then 覆盖分析 at once, while the
+    first page still draws or the browser has not caught up (the browser sends, then drops, the
+    value of a widget the last run did not draw)."""
+    page = offline_page
+    page.goto(app_url)
+    page_link(page, "覆盖分析").click()
+    minutes = page.get_by_label("统一步行时间门槛(分钟,留空则按设施分级)")
+    minutes.wait_for(timeout=60_000)
+    settle(page)
+    minutes.fill("20")
+    minutes.press("Enter")
+    settle(page)
+    page_link(page, "选址").click()
+    n_sites = page.get_by_label("新增站点数 N")
+    n_sites.wait_for(timeout=60_000)
+    settle(page)
+    n_sites.fill("7")
+    n_sites.press("Enter")
+    settle(page)
+    page_link(page, "覆盖分析").click()
+    settle(page)
+    playwright.expect(minutes).to_have_value("20.00", timeout=30_000)
+    for pause_ms in (0, 150, 300, 0, 150, 300):
+        page_link(page, "选址").click()
+        page.wait_for_timeout(pause_ms)
+        page_link(page, "覆盖分析").click()
+        settle(page)
+        playwright.expect(minutes).to_have_value("20.00", timeout=30_000)
+    playwright.expect(n_sites).to_have_count(0)
+    page_link(page, "选址").click()
+    playwright.expect(n_sites).to_have_value("7", timeout=60_000)
+
+
 def test_uploader_words_in_chinese(offline_page, app_url):
     page = offline_page
     page.goto(app_url)
