@@ -50,6 +50,18 @@ def test_threshold_and_result_survive_pages_and_language(offline_page, app_url, 
     assert page.external == []
 
 
+def _type_on(page, page_name: str, label: str, value: str):
+    """Open a page, type a value into its field and wait for the rerun; returns the field."""
+    page_link(page, page_name).click()
+    field = page.get_by_label(label)
+    field.wait_for(timeout=60_000)
+    settle(page)
+    field.fill(value)
+    field.press("Enter")
+    settle(page)
+    return field
+
+
 def test_a_value_survives_another_page_s_reruns_and_quick_switches(offline_page, app_url):
     """The threshold set on 覆盖分析 is shown again after 选址 has rerun (a value put back while
     its widget was away was drawn blank) and after clicking 选址 then 覆盖分析 at once, while the
@@ -57,20 +69,8 @@ def test_a_value_survives_another_page_s_reruns_and_quick_switches(offline_page,
     value of a widget the last run did not draw)."""
     page = offline_page
     page.goto(app_url)
-    page_link(page, "覆盖分析").click()
-    minutes = page.get_by_label("统一步行时间门槛(分钟,留空则按设施分级)")
-    minutes.wait_for(timeout=60_000)
-    settle(page)
-    minutes.fill("20")
-    minutes.press("Enter")
-    settle(page)
-    page_link(page, "选址").click()
-    n_sites = page.get_by_label("新增站点数 N")
-    n_sites.wait_for(timeout=60_000)
-    settle(page)
-    n_sites.fill("7")
-    n_sites.press("Enter")
-    settle(page)
+    minutes = _type_on(page, "覆盖分析", "统一步行时间门槛(分钟,留空则按设施分级)", "20")
+    n_sites = _type_on(page, "选址", "新增站点数 N", "7")
     page_link(page, "覆盖分析").click()
     settle(page)
     playwright.expect(minutes).to_have_value("20.00", timeout=30_000)
