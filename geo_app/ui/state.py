@@ -82,11 +82,9 @@ def drawn() -> set[str]:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
         from streamlit.runtime.state import get_session_state
 
-        ctx = get_script_run_ctx()
-        ids = ctx.shared.widget_ids_this_run if hasattr(ctx, "shared") else ctx.widget_ids_this_run
-        wids = set(ids.snapshot() if hasattr(ids, "snapshot") else ids)
+        wids = get_script_run_ctx().shared.widget_ids_this_run.snapshot()
         keys = get_session_state()._state._key_id_mapper.id_key_mapping
-    except (AttributeError, ImportError, RuntimeError, TypeError):
+    except (AttributeError, ImportError, RuntimeError):
         return set()
     return {keys[wid] for wid in wids if wid in keys}
 

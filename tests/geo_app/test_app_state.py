@@ -23,6 +23,19 @@ def test_landing_panel_names_the_sample_and_leads_to_pages(app):
     assert app.header[0].value == "覆盖分析"
 
 
+def test_a_finished_run_records_the_widgets_it_drew(app):
+    """What keep_widgets trusts: the keys of the widgets the last finished run drew, read from
+    Streamlit's own bookkeeping (empty, every value would be set again in every run)."""
+    from geo_app.ui.state import DRAWN, RUNNING
+
+    _page(app, "coverage")
+    drawn = app.session_state[DRAWN]
+    assert {"lang", "page", "cov_minutes", "cov_speed"} <= drawn
+    assert app.session_state[RUNNING] is False
+    _page(app, "siting")
+    assert "cov_minutes" not in app.session_state[DRAWN]
+
+
 def test_coverage_threshold_and_result_survive_pages_and_language(app):
     _page(app, "coverage")
     app.sidebar.number_input(key="cov_minutes").set_value(10.0)
@@ -106,3 +119,55 @@ def test_progress_status_in_the_sessions_language():
     at.run()
     assert not at.get("progress")  # gone when the work ends
     assert "Status" not in [type(c).__name__ for c in at.main.children.values()]
+
+
+class _Recorded(dict):
+    """A session state that records which keys the app sets."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.set_keys = set()
+
+    def __setitem__(self, key, value):
+        self.set_keys.add(key)
+        super().__setitem__(key, value)
+
+
+def _keep(monkeypatch, state: dict, *, sent: set, widgets: set) -> tuple[set, dict]:
+    """Run ``keep_widgets`` on ``state`` with the browser having sent ``sent`` and the last
+    run having drawn ``widgets`` (read from the state); returns the widget keys it set and
+    the state."""
+    from types import SimpleNamespace
+
+    from geo_app.ui import state as kept
+
+    ss = _Recorded(state)
+    monkeypatch.setattr(kept, "st", SimpleNamespace(session_state=ss))
+    monkeypatch.setattr(kept, "sent_back", lambda: set(sent))
+    monkeypatch.setattr(kept, "value_widgets", lambda: {k: "double_value" for k in widgets})
+    kept.keep_widgets()
+    return {k for k in ss.set_keys if not k.startswith("_kept")}, ss
+
+
+def test_kept_values_are_set_again_where_the_browser_may_not_show_them(monkeypatch):
+    """Each rule of keep_widgets: what the browser shows is left alone; a value it did not send,
+    or sent though the last run did not draw the widget, is set again; after a run cut short
+    or a language switch every value is; a page's setting of a widget away wins."""
+    from geo_app.ui.state import DRAWN, LAST_LANG, RUNNING, STORE
+
+    def state(**extra):
+        return {STORE: {"a": 1.0, "b": 2.0, "lang": "zh"}, DRAWN: {"a", "lang"},
+                LAST_LANG: "zh", RUNNING: False, "lang": "zh", "a": 5.0, **extra}
+
+    shown_a = {"a", "lang"}
+    done, ss = _keep(monkeypatch, state(), sent=shown_a, widgets={"a", "lang"})
+    assert done == {"b"} and ss["b"] == 2.0 and ss[STORE]["a"] == 5.0  # b was away
+    done, _ = _keep(monkeypatch, state(**{DRAWN: {"lang"}}), sent=shown_a, widgets={"a", "lang"})
+    assert done == {"a", "b"}  # a sent, but the last run did not draw it
+    done, _ = _keep(monkeypatch, state(**{RUNNING: True}), sent=shown_a, widgets={"a", "lang"})
+    assert done == {"a", "b"}  # the last run was cut short
+    done, _ = _keep(monkeypatch, state(**{LAST_LANG: "en"}), sent=shown_a, widgets={"a", "lang"})
+    assert done == {"a", "b"}  # the language switched
+    done, ss = _keep(monkeypatch, state(b=9.0), sent=shown_a, widgets={"a", "lang"})
+    assert ss["b"] == 9.0 and ss[STORE]["b"] == 9.0  # set by a page while b was away
+    assert ss[RUNNING] is True
